@@ -1,0 +1,195 @@
+"""Optimizers with exactly ``torch.optim``'s update rules.
+
+One implementation moves both the 2-D point of the surface lab and the weight
+arrays of the digit network: an optimizer steps a list of NumPy arrays in place,
+given their gradients.  ``lr`` and the hyper-parameters are plain attributes, so
+they may change between steps (the learning-rate slider does exactly that).
+
+Per-parameter state (momentum buffers, running averages) is allocated once, on
+the first step, with the parameter's own dtype, so float32 weights stay float32
+and no step allocates new state arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+__all__ = ["OPTIMIZERS", "Optimizer", "make_optimizer"]
+
+
+class Optimizer:
+    """Base class: holds ``lr``, validated hyper-parameters and per-array state."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    #: hyper-parameter name -> torch default
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, lr: float, **hyper: Any) -> None:
+        self.lr = float(lr)
+        unknown = sorted(set(hyper) - set(self.defaults))
+        if unknown:
+            allowed = ", ".join(sorted(self.defaults)) or "none"
+            raise ValueError(
+                f"{self.name} has no hyper-parameter {', '.join(unknown)} (allowed: {allowed})"
+            )
+        self.hyper: dict[str, Any] = {**self.defaults}
+        self.set_hyper(**hyper)
+        self.t = 0  # number of steps taken, as torch's state["step"]
+        self.state: list[dict[str, np.ndarray]] = []
+
+    def set_hyper(self, **hyper: Any) -> None:
+        """Change hyper-parameters between steps (validated like the constructor)."""
+        for key, value in hyper.items():
+            if key not in self.defaults:
+                raise ValueError(f"{self.name} has no hyper-parameter {key}")
+            self.hyper[key] = self._check_hyper(key, value)
+
+    def _check_hyper(self, key: str, value: Any) -> Any:
+        if key == "betas":
+            b1, b2 = (float(v) for v in value)
+            if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+                raise ValueError("betas must both lie in [0, 1)")
+            return (b1, b2)
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"{key} must be a finite number")
+        if key in ("momentum", "alpha") and not 0.0 <= value < 1.0:
+            raise ValueError(f"{key} must lie in [0, 1)")
+        if key == "eps" and not 0.0 < value <= 1.0:
+            raise ValueError("eps must lie in (0, 1]")
+        return value
+
+    def reset(self) -> None:
+        """Forget all state, as a freshly built torch optimizer would."""
+        self.t = 0
+        self.state = []
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Move every array of ``params`` in place, one update against ``grads``."""
+        if not self.state:
+            self.state = [self._new_state(p) for p in params]
+        self.t += 1
+        for p, g, s in zip(params, grads, self.state, strict=True):
+            self._update(p, g, s)
+
+    def _new_state(self, param: np.ndarray) -> dict[str, np.ndarray]:
+        return {}
+
+    def _update(self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+
+class GD(Optimizer):
+    """Plain gradient descent: x -= lr·g (torch.optim.SGD, no momentum)."""
+
+    name = "gd"
+    title = "Gradient descent"
+
+    def _update(self, p, g, s):
+        p -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """Heavy ball: b = μb + g; x -= lr·b (torch.optim.SGD with momentum)."""
+
+    name = "momentum"
+    title = "Momentum"
+    defaults = {"momentum": 0.9}
+
+    def _new_state(self, param):
+        return {"b": np.zeros_like(param)}
+
+    def _update(self, p, g, s):
+        b = s["b"]
+        b *= self.hyper["momentum"]
+        b += g
+        p -= self.lr * self._direction(g, b)
+
+    def _direction(self, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return b
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum as torch writes it: b = μb + g; x -= lr·(g + μb)."""
+
+    name = "nesterov"
+    title = "Nesterov"
+
+    def _direction(self, g, b):
+        return g + self.hyper["momentum"] * b
+
+
+class Adagrad(Optimizer):
+    """Adagrad: G += g²; x -= lr·g / (√G + eps)."""
+
+    name = "adagrad"
+    title = "Adagrad"
+    defaults = {"eps": 1e-10}
+
+    def _new_state(self, param):
+        return {"sum": np.zeros_like(param)}
+
+    def _update(self, p, g, s):
+        total = s["sum"]
+        total += g * g
+        p -= self.lr * g / (np.sqrt(total) + self.hyper["eps"])
+
+
+class RMSprop(Optimizer):
+    """RMSprop: v = αv + (1−α)g²; x -= lr·g / (√v + eps)."""
+
+    name = "rmsprop"
+    title = "RMSprop"
+    defaults = {"alpha": 0.99, "eps": 1e-8}
+
+    def _new_state(self, param):
+        return {"v": np.zeros_like(param)}
+
+    def _update(self, p, g, s):
+        alpha = self.hyper["alpha"]
+        v = s["v"]
+        v *= alpha
+        v += (1.0 - alpha) * g * g
+        p -= self.lr * g / (np.sqrt(v) + self.hyper["eps"])
+
+
+class Adam(Optimizer):
+    """Adam with bias correction, written exactly as torch.optim.Adam computes it."""
+
+    name = "adam"
+    title = "Adam"
+    defaults = {"betas": (0.9, 0.999), "eps": 1e-8}
+
+    def _new_state(self, param):
+        return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
+
+    def _update(self, p, g, s):
+        beta1, beta2 = self.hyper["betas"]
+        m, v = s["m"], s["v"]
+        m *= beta1
+        m += (1.0 - beta1) * g
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        step_size = self.lr / (1.0 - beta1**self.t)
+        denom = np.sqrt(v) / math.sqrt(1.0 - beta2**self.t) + self.hyper["eps"]
+        p -= step_size * m / denom
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (GD, Momentum, Nesterov, Adagrad, RMSprop, Adam)
+}
+
+
+def make_optimizer(name: str, lr: float, hyper: dict[str, Any] | None = None) -> Optimizer:
+    """Build the optimizer called ``name``; a clear ValueError for an unknown name."""
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})"
+        ) from None
+    return cls(lr, **(hyper or {}))

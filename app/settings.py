@@ -1,0 +1,25 @@
+"""Settings read from ``GDVIZ_*`` environment variables, in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
+STATIC_DIR = PROJECT_ROOT / "static"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+def data_dir() -> Path:
+    """Where MNIST caches and saved networks live (``$GDVIZ_DATA_DIR`` or a user cache)."""
+    configured = os.environ.get("GDVIZ_DATA_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gdviz"
+
+
+def model_path() -> Path:
+    """The saved digit network that ``POST /api/mnist/classify`` uses."""
+    return data_dir() / "model.npz"

@@ -1,0 +1,1 @@
+"""The web layer: translates HTTP and WebSocket messages to the maths and back."""

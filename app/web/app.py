@@ -1,0 +1,35 @@
+"""The FastAPI application factory: builds the app from one router per resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from app import __version__
+from app.settings import STATIC_DIR
+from app.web import descent_ws, mnist_api, pages, surfaces_api, train_ws
+
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+
+def create_app() -> FastAPI:
+    """Return a new gdviz application (one per server; tests build their own)."""
+    app = FastAPI(
+        title="gdviz",
+        version=__version__,
+        description="Gradient descent on test surfaces and the MNIST digit network, live.",
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        """Plotly.js from the installed ``plotly`` package: the page needs no internet."""
+        return FileResponse(PLOTLY_JS, media_type="text/javascript")
+
+    for module in (pages, surfaces_api, descent_ws, mnist_api, train_ws):
+        app.include_router(module.router)
+    return app

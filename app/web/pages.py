@@ -1,0 +1,20 @@
+"""The two HTML pages: the surface lab and the digit lab."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from app.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def surface_lab(request: Request) -> HTMLResponse:
+    """The surface lab: descent paths on contour, 3-D surface and cost curve."""
+    return templates.TemplateResponse(request, "index.html")
+
+
+@router.get("/mnist", response_class=HTMLResponse)
+def digit_lab(request: Request) -> HTMLResponse:
+    """The digit lab: train the MNIST network live and classify a drawn digit."""
+    return templates.TemplateResponse(request, "mnist.html")
