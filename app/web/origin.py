@@ -20,7 +20,9 @@ POLICY_VIOLATION = 1008
 def allowed_origins() -> set[str]:
     """Extra origins from ``$GDVIZ_ALLOWED_ORIGINS`` (comma-separated, e.g. a proxy's URL)."""
     configured = os.environ.get("GDVIZ_ALLOWED_ORIGINS", "")
-    return {origin.strip().rstrip("/").lower() for origin in configured.split(",") if origin.strip()}
+    return {
+        origin.strip().rstrip("/").lower() for origin in configured.split(",") if origin.strip()
+    }
 
 
 def origin_is_allowed(origin: str | None, host: str | None) -> bool:
