@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import plotly
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
@@ -30,6 +31,18 @@ def create_app() -> FastAPI:
         """Plotly.js from the installed ``plotly`` package: the page needs no internet."""
         return FileResponse(PLOTLY_JS, media_type="text/javascript")
 
+    app.add_exception_handler(RequestValidationError, readable_validation_error)
     for module in (pages, surfaces_api, descent_ws, mnist_api, train_ws):
         app.include_router(module.router)
     return app
+
+
+async def readable_validation_error(
+    request: Request, error: RequestValidationError
+) -> JSONResponse:
+    """422 with a one-line ``detail`` a person can read ("n: Input should be ≤ 400")."""
+    problems = []
+    for item in error.errors()[:3]:
+        where = ".".join(str(part) for part in item["loc"] if part not in ("query", "body", "path"))
+        problems.append(f"{where}: {item['msg']}" if where else item["msg"])
+    return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
