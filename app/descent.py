@@ -134,16 +134,16 @@ class DescentRun:
         gradient_norm = math.hypot(self.grad[0], self.grad[1])
         moved = math.hypot(*(self.point - previous))
         if gradient_norm < GRADIENT_TOLERANCE:
-            self._stop(CONVERGED, f"converged: |∇f| = {gradient_norm:.1e} < 1e-6")
+            self._stop(CONVERGED, f"|∇f| = {gradient_norm:.1e} < 1e-6")
         elif moved <= STILL * (1.0 + math.hypot(*self.point)):
-            self._stop(CONVERGED, "converged: the point stopped moving")
+            self._stop(CONVERGED, "the point stopped moving")
 
     def _diverge(self, lr: float) -> None:
         if self.surface.minima:
             why = f"learning rate {lr:g} is too large for this curvature: the steps overshoot"
         else:
             why = "this surface has no minimum that way: the point slid off to infinity"
-        self._stop(DIVERGED, f"diverged at step {self.i + 1}: {why}")
+        self._stop(DIVERGED, f"at step {self.i + 1}: {why}")
 
     def _stop(self, state: str, reason: str) -> None:
         self.state, self.reason = state, reason

@@ -53,6 +53,7 @@ class Surface:
             "description": self.description,
             "domain": [list(self.domain[0]), list(self.domain[1])],
             "minima": [list(m) for m in self.minima],
+            "minima_values": [float(self.value(*m)) for m in self.minima],
             "min_value": self.min_value,
             "default_start": list(self.default_start),
             "default_lr": self.default_lr,

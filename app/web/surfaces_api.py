@@ -24,6 +24,7 @@ class SurfaceInfo(BaseModel):
     description: str
     domain: list[list[float]]
     minima: list[list[float]]
+    minima_values: list[float]
     min_value: float | None
     default_start: list[float]
     default_lr: float

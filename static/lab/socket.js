@@ -1,0 +1,32 @@
+// A WebSocket that queues messages until it is open and reconnects after a drop.
+export class Socket {
+  constructor(path, onMessage, onState) {
+    this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+    this.onMessage = onMessage;
+    this.onState = onState || (() => {});
+    this.queue = [];
+    this.retry = 250;
+    this.connect();
+  }
+
+  connect() {
+    this.ws = new WebSocket(this.url);
+    this.ws.onopen = () => {
+      this.retry = 250;
+      this.onState("open");
+      for (const message of this.queue.splice(0)) this.ws.send(message);
+    };
+    this.ws.onmessage = (event) => this.onMessage(JSON.parse(event.data));
+    this.ws.onclose = () => {
+      this.onState("closed");
+      setTimeout(() => this.connect(), this.retry);
+      this.retry = Math.min(this.retry * 2, 5000);
+    };
+  }
+
+  send(message) {
+    const text = JSON.stringify(message);
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    else this.queue.push(text);
+  }
+}
