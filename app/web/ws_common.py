@@ -38,7 +38,8 @@ def describe_validation_error(error: ValidationError) -> str:
     """Turn pydantic's report into one sentence per problem, naming the field."""
     problems = []
     for item in error.errors()[:3]:
-        where = ".".join(str(part) for part in item["loc"] if not _is_tag(part))
+        loc = item["loc"][1:] if item["loc"] and item["loc"][0] in _TAGS else item["loc"]
+        where = ".".join(str(part) for part in loc)
         message = item["msg"]
         if item["type"] == "union_tag_invalid":
             message = (
@@ -50,10 +51,6 @@ def describe_validation_error(error: ValidationError) -> str:
             continue
         problems.append(f"{where}: {message}" if where else message)
     return "; ".join(problems)
-
-
-def _is_tag(part: Any) -> bool:
-    return isinstance(part, str) and part in _TAGS
 
 
 _TAGS: set[str] = set()
