@@ -96,10 +96,10 @@ function renderStatus() {
     const s = run.steps[run.steps.length - 1];
     if (!s) return `run ${run.id}: waiting for the server…`;
     const norm = Math.hypot(s.g[0], s.g[1]);
-    const words = `<span class="${run.state}">${run.state}</span>${run.reason ? ` — ${run.reason}` : ""}`;
-    return `<span style="color:${run.color}">●</span> run ${run.id}  step ${s.i}  ` +
-      `f = ${num(s.f, 6)}  |∇f| = ${num(norm)}  lr = ${num(run.lr, 3)}  ` +
-      `step length lr·|∇f| = ${num(run.lr * norm)}  ${words}`;
+    const why = run.reason ? `: ${run.reason}` : "";
+    return `<span style="color:${run.color}">●</span> run ${run.id}  step ${s.i}  f = ${num(s.f)}  ` +
+      `|∇f| = ${num(norm, 3)}  step lr·|∇f| = ${num(run.lr * norm, 3)}  ` +
+      `<span class="${run.state}">${run.state}</span>${why}`;
   });
   if (state.error) lines.push(`<span class="diverged">error: ${escapeHtml(state.error)}</span>`);
   $("status").innerHTML = lines.join("\n");
@@ -207,8 +207,11 @@ function wireControls() {
   $("step").addEventListener("click", stepOnce);
   $("reset").addEventListener("click", () => sendStart(true));
   document.addEventListener("keydown", (e) => {
-    if (["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(e.target.tagName) && e.target.type !== "range") return;
-    if (e.code === "Space") { e.preventDefault(); togglePlay(); }
+    const tag = e.target.tagName;
+    const typing = ["SELECT", "TEXTAREA"].includes(tag) || (tag === "INPUT" && e.target.type !== "range");
+    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+    // Space on a focused button clicks it; → on a focused slider moves it: leave those alone.
+    if (e.code === "Space" && tag !== "BUTTON") { e.preventDefault(); togglePlay(); }
     if (e.code === "ArrowRight" && e.target.type !== "range") { e.preventDefault(); stepOnce(); }
   });
   attachPointer($("contour"), {
@@ -220,7 +223,7 @@ function wireControls() {
       const run = newRun([x, y]);
       state.runs.push(run);
       state.focus = run.id;
-      sendStart(!state.playing);
+      sendStart(false); // a new run starts moving at once, as a dragged start does
     },
   });
 }

@@ -24,6 +24,7 @@ export class LabPlots {
     this.surface = surface;
     this.grid = grid;
     this.zColor = grid.z.map((row) => row.map((f) => this.colorValue(f)));
+    this.bounds = null;
     this.span = Math.max(surface.domain[0][1] - surface.domain[0][0],
       surface.domain[1][1] - surface.domain[1][0]);
   }
@@ -192,23 +193,29 @@ export class LabPlots {
       showscale: false, opacity: 0.92, hoverinfo: "skip",
       contours: { z: { show: true, usecolormap: true, width: 1, project: { z: false } } },
     }];
-    const lift = this.liftAmount();
+    const { lo, hi } = this.zBounds();
+    const lift = 0.01 * (hi - lo);
+    const [[x0, x1], [y0, y1]] = this.surface.domain;
     for (const run of runs) {
-      const drawn = this.drawnSteps(run);
+      // Only what lies over the plotted domain: a diverging path must not rescale the view.
+      const drawn = this.drawnSteps(run).filter((p) => p.x >= x0 && p.x <= x1 && p.y >= y0 && p.y <= y1);
       traces.push({
         type: "scatter3d", mode: "lines+markers", x: drawn.map((p) => p.x), y: drawn.map((p) => p.y),
-        z: drawn.map((p) => this.colorValue(p.f) + lift), line: { color: run.color, width: 5 },
+        z: drawn.map((p) => Math.min(this.colorValue(p.f), hi) + lift), line: { color: run.color, width: 5 },
         marker: { size: 2, color: run.color }, hoverinfo: "skip",
       });
     }
     return traces;
   }
 
-  liftAmount() {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const row of this.zColor) for (const z of row) { lo = Math.min(lo, z); hi = Math.max(hi, z); }
-    return 0.01 * (hi - lo);
+  zBounds() {
+    if (!this.bounds) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const row of this.zColor) for (const z of row) { lo = Math.min(lo, z); hi = Math.max(hi, z); }
+      this.bounds = { lo, hi };
+    }
+    return this.bounds;
   }
 
   surfaceLayout() {
@@ -217,7 +224,8 @@ export class LabPlots {
       margin: { l: 0, r: 0, t: 0, b: 0 }, font: FONT, showlegend: false, uirevision: this.surface.name,
       scene: {
         xaxis: { range: xr, title: { text: "x" } }, yaxis: { range: yr, title: { text: "y" } },
-        zaxis: { title: { text: this.surface.log_color ? "log f" : "f" } },
+        zaxis: { title: { text: this.surface.log_color ? "log f" : "f" },
+          range: [this.zBounds().lo, this.zBounds().hi + 0.05 * (this.zBounds().hi - this.zBounds().lo)] },
         camera: { eye: { x: 1.5, y: -1.5, z: 1.1 } }, aspectmode: "cube",
       },
     };
@@ -234,7 +242,7 @@ export class LabPlots {
   costLayout() {
     const log = this.logCost && this.canLogCost();
     return {
-      margin: { l: 55, r: 10, t: 8, b: 38 }, font: FONT, showlegend: false,
+      margin: { l: 70, r: 10, t: 8, b: 38 }, font: FONT, showlegend: false,
       xaxis: { title: { text: "step", standoff: 2 }, rangemode: "tozero" },
       yaxis: { title: { text: log ? "f − f*  (log)" : "f(x, y)" }, type: log ? "log" : "linear",
         exponentformat: "power" },

@@ -1,0 +1,235 @@
+"""The digit network: a fully connected net trained by backpropagation.
+
+Written after Michael Nielsen's ``network.py`` (the code behind the book that the
+3Blue1Brown videos follow), with its names — ``feedforward``, ``backprop``,
+``nabla_w``, ``nabla_b``, ``delta``, ``z``, ``activation`` — but vectorised over
+the whole mini-batch: a batch is a matrix with one sample per row, so one matrix
+product replaces Nielsen's per-sample Python loop.
+
+Departures from the book, all deliberate:
+- rows are samples, so a layer computes ``z = a @ W.T + b`` (the book: ``W a + b``);
+- the quadratic cost has no ½: it is the squared differences summed over the
+  outputs and averaged over the samples, exactly as DESIGN.md states it;
+- ``activation="relu"`` changes the hidden layers only; with the quadratic cost
+  the output layer stays sigmoid (outputs in (0, 1), comparable to a one-hot
+  label), with cross-entropy it is softmax;
+- every array keeps the network's dtype (float32 by default, float64 for checks):
+  scalars are Python floats, which never upcast a float32 array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["ACTIVATIONS", "COSTS", "Network", "sigmoid", "sigmoid_prime", "relu", "relu_prime"]
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function 1/(1 + e^−z), computed without overflow for large |z|."""
+    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def sigmoid_prime(z: np.ndarray) -> np.ndarray:
+    """Derivative of the sigmoid: σ'(z) = σ(z)·(1 − σ(z))."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    """The rectifier max(0, z)."""
+    return np.maximum(z, 0.0)
+
+
+def relu_prime(z: np.ndarray) -> np.ndarray:
+    """Derivative of the rectifier: 1 where z > 0, else 0 (at the kink, 0 as torch does)."""
+    return (z > 0).astype(z.dtype)
+
+
+ACTIVATIONS = {"sigmoid": (sigmoid, sigmoid_prime), "relu": (relu, relu_prime)}
+COSTS = ("quadratic", "cross_entropy")
+DTYPES = (np.float32, np.float64)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by each row's maximum so exp never overflows."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise log of the softmax, exact even where the probability underflows to 0."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class Network:
+    """A fully connected network: ``sizes[0]`` inputs, hidden layers, ``sizes[-1]`` outputs."""
+
+    def __init__(
+        self,
+        sizes: Sequence[int] = (784, 16, 16, 10),
+        activation: str = "sigmoid",
+        cost: str = "quadratic",
+        seed: int = 0,
+        dtype: type = np.float32,
+    ) -> None:
+        self.sizes = _check_sizes(sizes)
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"unknown activation {activation!r} (choose from {', '.join(ACTIVATIONS)})"
+            )
+        if cost not in COSTS:
+            raise ValueError(f"unknown cost {cost!r} (choose from {', '.join(COSTS)})")
+        if np.dtype(dtype) not in [np.dtype(d) for d in DTYPES]:
+            raise ValueError(f"dtype must be float32 or float64, not {np.dtype(dtype)}")
+        self.activation = activation
+        self.cost_name = cost
+        self.dtype = np.dtype(dtype)
+        self.act, self.act_prime = ACTIVATIONS[activation]
+        rng = np.random.default_rng(seed)
+        # Drawn in float64 and then rounded, so a float32 and a float64 network with
+        # the same seed start from the same weights.
+        self.weights = [
+            (rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)).astype(self.dtype)
+            for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:], strict=True)
+        ]
+        self.biases = [np.zeros(n_out, dtype=self.dtype) for n_out in self.sizes[1:]]
+
+    @property
+    def parameters(self) -> list[np.ndarray]:
+        """Weights then biases: the very arrays an optimizer moves in place."""
+        return [*self.weights, *self.biases]
+
+    @property
+    def parameter_count(self) -> int:
+        """Number of weights and biases (13,002 for 784-16-16-10)."""
+        return sum(p.size for p in self.parameters)
+
+    def set_parameters(self, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> None:
+        """Copy saved weights and biases into this network's own arrays (shapes must match)."""
+        if len(weights) != len(self.weights) or len(biases) != len(self.biases):
+            raise ValueError(f"expected {len(self.weights)} weight and bias arrays")
+        for mine, theirs in zip(self.parameters, [*weights, *biases], strict=True):
+            theirs = np.asarray(theirs)
+            if theirs.shape != mine.shape:
+                raise ValueError(f"parameter shape {theirs.shape} does not match {mine.shape}")
+            if not np.all(np.isfinite(theirs)):
+                raise ValueError("parameters must be finite numbers")
+            mine[...] = theirs
+
+    # -- forward -------------------------------------------------------------
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Return the outputs (N, n_out) for inputs X (N, n_in): sigmoid or softmax."""
+        return self.feedforward(self._inputs(X))[1][-1]
+
+    def feedforward(self, a: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Return every layer's weighted inputs ``zs`` and ``activations`` for a batch ``a``.
+
+        ``activations[0]`` is the input itself; ``activations[-1]`` the output.
+        """
+        zs, activations = [], [a]
+        last = len(self.weights) - 1
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            z = a @ w.T
+            z += b
+            zs.append(z)
+            a = self._output(z) if layer == last else self.act(z)
+            activations.append(a)
+        return zs, activations
+
+    def _output(self, z: np.ndarray) -> np.ndarray:
+        return softmax(z) if self.cost_name == "cross_entropy" else sigmoid(z)
+
+    def activations(self, x: np.ndarray) -> list[np.ndarray]:
+        """Return the hidden layers' activations for one input x (n_in,) — for the diagram."""
+        x = np.asarray(x, dtype=self.dtype).reshape(1, -1)
+        return [a[0] for a in self.feedforward(self._inputs(x))[1][1:-1]]
+
+    # -- cost and gradient ---------------------------------------------------
+
+    def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """Return the mean cost of inputs X against one-hot labels Y."""
+        return self.cost_and_output(X, Y)[0]
+
+    def cost_and_output(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Return the mean cost and the outputs (N, n_out) from one forward pass."""
+        X, Y = self._inputs(X), self._targets(Y, len(X))
+        zs, activations = self.feedforward(X)
+        return self._cost(zs[-1], activations[-1], Y), activations[-1]
+
+    def _cost(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+        n = len(y)
+        if self.cost_name == "quadratic":
+            return float(np.sum(np.square(a - y), dtype=np.float64)) / n
+        return -float(np.sum(y * log_softmax(z), dtype=np.float64)) / n
+
+    def gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Return (nabla_w, nabla_b): the gradient of the mean cost over the batch."""
+        nabla_w, nabla_b, _ = self.backprop(X, Y)
+        return nabla_w, nabla_b
+
+    def backprop(
+        self, X: np.ndarray, Y: np.ndarray
+    ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+        """Return (nabla_w, nabla_b, cost) for the batch: gradient and cost from one pass.
+
+        The batch cost falls out of the forward pass, so training can plot every
+        step's cost without a second forward.
+        """
+        X, Y = self._inputs(X), self._targets(Y, len(X))
+        zs, activations = self.feedforward(X)
+        cost = self._cost(zs[-1], activations[-1], Y)
+        delta = self._output_delta(zs[-1], activations[-1], Y)
+        nabla_w = [np.empty_like(w) for w in self.weights]
+        nabla_b = [np.empty_like(b) for b in self.biases]
+        for layer in range(len(self.weights) - 1, -1, -1):
+            np.matmul(delta.T, activations[layer], out=nabla_w[layer])
+            np.sum(delta, axis=0, out=nabla_b[layer])
+            if layer > 0:
+                delta = (delta @ self.weights[layer]) * self.act_prime(zs[layer - 1])
+        return nabla_w, nabla_b, cost
+
+    def _output_delta(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """∂C/∂z of the output layer, already divided by the batch size (the mean)."""
+        scale = 1.0 / len(y)
+        if self.cost_name == "quadratic":
+            # C = Σ (a − y)² / n with a = σ(z): ∂C/∂z = 2(a − y)·σ'(z) / n, σ' = a(1 − a).
+            return (a - y) * (a * (1.0 - a)) * (2.0 * scale)
+        # Softmax with cross-entropy: ∂C/∂z = (p − y) / n.
+        return (a - y) * scale
+
+    # -- input checks --------------------------------------------------------
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=self.dtype)
+        if X.ndim != 2 or X.shape[1] != self.sizes[0] or len(X) == 0:
+            raise ValueError(
+                f"inputs must have shape (N, {self.sizes[0]}) with N ≥ 1, not {X.shape}"
+            )
+        return X
+
+    def _targets(self, Y: np.ndarray, n: int) -> np.ndarray:
+        Y = np.asarray(Y, dtype=self.dtype)
+        if Y.shape != (n, self.sizes[-1]):
+            raise ValueError(
+                f"one-hot labels must have shape ({n}, {self.sizes[-1]}), not {Y.shape}"
+            )
+        return Y
+
+
+def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
+    """Layer sizes as a tuple of positive ints; a clear ValueError otherwise."""
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        raise ValueError("sizes must be a sequence of layer sizes, like (784, 16, 16, 10)") from None
+    if len(sizes) < 2:
+        raise ValueError("a network needs at least an input and an output layer")
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"layer sizes must be positive integers, not {n!r}")
+    return tuple(int(n) for n in sizes)

@@ -1,0 +1,222 @@
+"""Mini-batch gradient descent on the digit network, in chunks of steps.
+
+A ``Trainer`` is a plain object that a caller advances with ``run(max_steps)``:
+the command line runs it to the end, the page's WebSocket runs a few steps per
+frame and may change the learning rate between chunks. Each step is Nielsen's
+``update_mini_batch``: backprop on one mini-batch, then one optimizer update
+(the same optimizer classes that move the point in the surface lab).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app.mnist.network import ACTIVATIONS, COSTS, Network
+from app.optimizers import OPTIMIZERS, make_optimizer
+
+if TYPE_CHECKING:
+    from app.mnist.data import Dataset
+
+__all__ = ["TrainChunk", "TrainConfig", "Trainer", "first_layer_images"]
+
+N_CLASSES = 10
+MAX_HIDDEN_LAYERS = 4
+MAX_LAYER_SIZE = 512
+MAX_BATCH = 60_000
+MAX_EPOCHS = 1000
+MAX_LR = 1000.0
+#: evaluate()'s training cost uses at most this many samples, to stay fast
+TRAIN_EVAL_SAMPLES = 10_000
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run; the defaults are ``gdviz train``'s."""
+
+    hidden: tuple[int, ...] = (16, 16)
+    activation: str = "sigmoid"
+    cost: str = "quadratic"
+    optimizer: str = "gd"
+    lr: float = 3.0
+    batch_size: int = 10
+    epochs: int = 30
+    shuffle_labels: bool = False
+    seed: int = 0
+    eval_every: int = 1000  # steps between evaluations, besides every epoch's end
+    hyper: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Raise a ValueError that names the bad setting and its allowed range."""
+        hidden = tuple(self.hidden)
+        if len(hidden) > MAX_HIDDEN_LAYERS:
+            raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, not {len(hidden)}")
+        for size in hidden:
+            _check_int("hidden layer size", size, 1, MAX_LAYER_SIZE)
+        _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("cost", self.cost, COSTS)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_lr(self.lr)
+        _check_int("batch size", self.batch_size, 1, MAX_BATCH)
+        _check_int("epochs", self.epochs, 1, MAX_EPOCHS)
+        _check_int("seed", self.seed, 0, 2**32 - 1)
+        _check_int("eval_every", self.eval_every, 1, 10**9)
+        if not isinstance(self.shuffle_labels, bool | np.bool_):
+            raise ValueError("shuffle_labels must be true or false")
+        if not isinstance(self.hyper, dict):
+            raise ValueError("hyper must be a mapping of hyper-parameter names to values")
+        make_optimizer(self.optimizer, self.lr, self.hyper)  # checks the hyper-parameters
+
+
+def check_lr(lr: float) -> float:
+    """Return lr as a float if it is a usable learning rate, else raise a ValueError."""
+    if isinstance(lr, bool) or not isinstance(lr, int | float | np.number):
+        raise ValueError(f"learning rate must be a number, not {lr!r}")
+    lr = float(lr)
+    if not (math.isfinite(lr) and 0.0 < lr <= MAX_LR):
+        raise ValueError(f"learning rate must be a number in (0, {MAX_LR:g}], not {lr}")
+    return lr
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie between {low} and {high}, not {value}")
+
+
+def _check_choice(name: str, value: Any, choices: Any) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r} (choose from {', '.join(choices)})")
+
+
+@dataclass
+class TrainChunk:
+    """What one ``Trainer.run`` did: every step's batch cost and the evaluations due."""
+
+    progress: list[dict] = field(default_factory=list)  # {"step", "epoch", "cost", "samples_seen"}
+    evals: list[dict] = field(default_factory=list)  # Trainer.evaluate() results
+
+
+class Trainer:
+    """Trains a fresh network on ``data`` with the settings of ``config``.
+
+    Steps are numbered from 1; step 0 is the untrained network (ask ``evaluate()``
+    for it). ``epoch`` in progress and evaluation records is the number of epochs
+    done so far, as a fraction (``samples_seen / n_train``).
+    """
+
+    def __init__(self, config: TrainConfig, data: Dataset) -> None:
+        config.validate()
+        self.config = config
+        self.data = data
+        x_train = np.asarray(data.x_train, dtype=np.float32)
+        self.network = Network(
+            (x_train.shape[1], *config.hidden, N_CLASSES), config.activation, config.cost, config.seed
+        )
+        self.optimizer = make_optimizer(config.optimizer, config.lr, config.hyper)
+        y_train = np.asarray(data.y_train)
+        if config.shuffle_labels:
+            # A fixed random relabelling: no structure left to learn, only samples to memorise.
+            y_train = np.random.default_rng([config.seed, 2]).permutation(y_train)
+        self.x_train, self.y_train = x_train, y_train
+        self.x_test = np.asarray(data.x_test, dtype=np.float32)
+        self.y_test = np.asarray(data.y_test)
+        self.onehot_train = _one_hot(y_train)  # made once; batches are row selections of it
+        self.onehot_test = _one_hot(self.y_test)
+        self.n_train = len(x_train)
+        self.batch_size = min(config.batch_size, self.n_train)
+        self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.step = 0
+        self.epoch = 0  # completed epochs
+        self.samples_seen = 0
+        self.diverged = False
+        self._rng = np.random.default_rng([config.seed, 1])
+        self._order = np.arange(self.n_train)
+        self._position = 0  # where in this epoch's order the next batch starts
+
+    @property
+    def done(self) -> bool:
+        """True once every epoch has run (or training stopped on a non-finite cost)."""
+        return self.diverged or self.step >= self.total_steps
+
+    def set_lr(self, lr: float) -> None:
+        """Change the learning rate from the next step on."""
+        self.optimizer.lr = check_lr(lr)
+
+    def run(self, max_steps: int) -> TrainChunk:
+        """Take up to ``max_steps`` optimizer steps; fewer when training ends first."""
+        chunk = TrainChunk()
+        for _ in range(max(0, int(max_steps))):
+            if self.done:
+                break
+            record = self._train_step()
+            if record is None:
+                break
+            chunk.progress.append(record)
+            if self._position == 0:
+                self.epoch += 1
+                chunk.evals.append(self.evaluate())
+            elif self.step % self.config.eval_every == 0:
+                chunk.evals.append(self.evaluate())
+        return chunk
+
+    def _train_step(self) -> dict | None:
+        """One mini-batch update; None (and ``diverged``) if the cost is no longer finite."""
+        if self._position == 0:
+            self._order = self._rng.permutation(self.n_train)
+        batch = self._order[self._position : self._position + self.batch_size]
+        nabla_w, nabla_b, cost = self.network.backprop(
+            self.x_train[batch], self.onehot_train[batch]
+        )
+        if not (math.isfinite(cost) and all(np.isfinite(g).all() for g in nabla_w + nabla_b)):
+            self.diverged = True
+            return None
+        self.optimizer.step(self.network.parameters, nabla_w + nabla_b)
+        self.step += 1
+        self.samples_seen += len(batch)
+        self._position += len(batch)
+        if self._position >= self.n_train:
+            self._position = 0
+        return {
+            "step": self.step,
+            "epoch": self.samples_seen / self.n_train,
+            "cost": cost,
+            "samples_seen": self.samples_seen,
+        }
+
+    def evaluate(self) -> dict:
+        """Cost on (a fixed part of) the training set, cost and accuracy on the test set."""
+        n = min(self.n_train, TRAIN_EVAL_SAMPLES)
+        train_cost = self.network.cost(self.x_train[:n], self.onehot_train[:n])
+        test_cost, output = self.network.cost_and_output(self.x_test, self.onehot_test)
+        accuracy = float(np.mean(np.argmax(output, axis=1) == self.y_test))
+        return {
+            "step": self.step,
+            "epoch": self.samples_seen / self.n_train,
+            "samples_seen": self.samples_seen,
+            "train_cost": train_cost,
+            "test_cost": test_cost,
+            "test_accuracy": accuracy,
+        }
+
+
+def _one_hot(labels: np.ndarray) -> np.ndarray:
+    """Labels 0..9 as float32 one-hot rows."""
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < 0 or labels.max() >= N_CLASSES):
+        raise ValueError(f"labels must lie in 0..{N_CLASSES - 1}")
+    return np.eye(N_CLASSES, dtype=np.float32)[labels]
+
+
+def first_layer_images(network: Network) -> np.ndarray:
+    """The first layer's weights as images, (n_hidden, side, side) float32: what each neuron sees."""
+    w = network.weights[0]
+    side = math.isqrt(w.shape[1])
+    if side * side != w.shape[1]:
+        raise ValueError(f"{w.shape[1]} inputs do not form a square image")
+    return w.reshape(len(w), side, side).astype(np.float32, copy=True)
