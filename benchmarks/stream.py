@@ -1,0 +1,101 @@
+"""Surface-run streaming: steps per second delivered to a client, and `set` round trips.
+
+Starts a real gdviz server on a free loopback port (uvicorn in a thread) and talks
+to it with the ``websockets`` client, as a browser would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+import websockets
+
+from app.web.app import create_app
+
+
+@contextmanager
+def running_server() -> Iterator[str]:
+    """A gdviz server on 127.0.0.1 at a free port; yields its ws:// base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(), ws="websockets-sansio", log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+LONG_RUN = {
+    "type": "start",
+    "surface": "himmelblau",
+    "speed": 0,
+    "max_steps": 1_000_000,
+    "runs": [{"id": "a", "start": [-4.5, 4.5], "lr": 1e-7}],
+}
+
+
+async def steps_per_second(url: str, seconds: float = 3.0) -> float:
+    """Steps received per second from one full-speed run (after a short warm-up)."""
+    async with websockets.connect(url + "/ws/descent", compression=None, max_size=None) as ws:
+        await ws.send(json.dumps(LONG_RUN))
+        count, started = 0, None
+        deadline = time.perf_counter() + seconds + 0.5
+        while time.perf_counter() < deadline:
+            message = json.loads(await ws.recv())
+            if message["type"] != "steps":
+                continue
+            if started is None and time.perf_counter() > deadline - seconds:
+                started = time.perf_counter()
+            if started is not None:
+                count += len(message["steps"])
+        return count / (time.perf_counter() - started)
+
+
+async def set_round_trips(url: str, trials: int = 40) -> list[float]:
+    """Milliseconds from sending `set` to seeing the first step with the new lr."""
+    times = []
+    async with websockets.connect(url + "/ws/descent", compression=None, max_size=None) as ws:
+        await ws.send(json.dumps(LONG_RUN))
+        for trial in range(trials):
+            await asyncio.sleep(0.02)
+            lr = 1e-7 * (1 + (trial + 1) / 1000)
+            sent = time.perf_counter()
+            await ws.send(json.dumps({"type": "set", "lr": lr}))
+            while True:
+                message = json.loads(await ws.recv())
+                if message["type"] == "steps" and any(s["lr"] == lr for s in message["steps"]):
+                    times.append((time.perf_counter() - sent) * 1000)
+                    break
+    return times
+
+
+def measure(repeats: int = 3) -> dict:
+    """Medians over ``repeats`` runs of the streaming figures."""
+    with running_server() as url:
+        rates = [asyncio.run(steps_per_second(url)) for _ in range(repeats)]
+        trips = asyncio.run(set_round_trips(url))
+    trips.sort()
+    return {
+        "surface_steps_per_second": statistics.median(rates),
+        "set_round_trip_ms_p50": statistics.median(trips),
+        "set_round_trip_ms_p99": trips[min(len(trips) - 1, int(0.99 * len(trips)))],
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(), indent=2))
