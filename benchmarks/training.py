@@ -76,9 +76,9 @@ def reference_epoch(kind: str, x, y, batch: int, repeats: int) -> float:
 
 
 def gdviz_epoch(x, labels, batch: int, repeats: int) -> float:
-    """Seconds per 60,000 samples for gdviz's own Trainer, headless (its epoch-end evaluation included)."""
+    """Seconds per 60,000 samples for gdviz's Trainer, headless (epoch-end evaluation included)."""
     from app.mnist.data import Dataset
-    from app.mnist.training import Trainer, TrainConfig
+    from app.mnist.training import TrainConfig, Trainer
 
     data = Dataset(x, labels, x[:1000], labels[:1000], "benchmark")
 
