@@ -19,6 +19,7 @@ Departures from the book, all deliberate:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,10 +27,18 @@ import numpy as np
 __all__ = ["ACTIVATIONS", "COSTS", "Network", "sigmoid", "sigmoid_prime", "relu", "relu_prime"]
 
 
+#: Below these z, e^−z would overflow. σ(z) < 2e-38 (float32), < 3e-308 (float64) there,
+#: so clipping z to them changes σ by less than that.
+_EXP_FLOOR = {np.dtype(np.float32): -87.0, np.dtype(np.float64): -708.0}
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """The logistic function 1/(1 + e^−z), computed without overflow for large |z|."""
-    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    """The logistic function σ(z) = 1/(1 + e^−z) of an array, without overflow warnings."""
+    t = np.maximum(z, _EXP_FLOOR.get(z.dtype, -708.0))
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    t += 1.0
+    return np.reciprocal(t, out=t)
 
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
@@ -66,7 +75,12 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 
 
 class Network:
-    """A fully connected network: ``sizes[0]`` inputs, hidden layers, ``sizes[-1]`` outputs."""
+    """A fully connected network: ``sizes[0]`` inputs, hidden layers, ``sizes[-1]`` outputs.
+
+    ``weights`` and ``biases`` are views into one contiguous array ``flat``, so an
+    optimizer may move all parameters in a single update (they only ever change
+    in place).
+    """
 
     def __init__(
         self,
@@ -89,14 +103,27 @@ class Network:
         self.cost_name = cost
         self.dtype = np.dtype(dtype)
         self.act, self.act_prime = ACTIVATIONS[activation]
+        self.flat, self.weights, self.biases = self._zeros_like_parameters()
         rng = np.random.default_rng(seed)
-        # Drawn in float64 and then rounded, so a float32 and a float64 network with
-        # the same seed start from the same weights.
-        self.weights = [
-            (rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)).astype(self.dtype)
-            for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:], strict=True)
-        ]
-        self.biases = [np.zeros(n_out, dtype=self.dtype) for n_out in self.sizes[1:]]
+        for w in self.weights:
+            # Drawn in float64 and then rounded, so a float32 and a float64 network with
+            # the same seed start from the same weights.
+            w[...] = rng.standard_normal(w.shape) / np.sqrt(w.shape[1])
+
+    def _zeros_like_parameters(self) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """One zeroed flat array and its views shaped as the weights and the biases."""
+        pairs = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
+        shapes = [(n_out, n_in) for n_in, n_out in pairs] + [(n_out,) for _, n_out in pairs]
+        flat = np.zeros(sum(math.prod(shape) for shape in shapes), dtype=self.dtype)
+        views, start = [], 0
+        for shape in shapes:
+            views.append(flat[start : start + math.prod(shape)].reshape(shape))
+            start += math.prod(shape)
+        return flat, views[: len(pairs)], views[len(pairs) :]
+
+    def gradient_buffers(self) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """(flat, nabla_w, nabla_b) laid out like the parameters, for ``backprop(out=...)``."""
+        return self._zeros_like_parameters()
 
     @property
     def parameters(self) -> list[np.ndarray]:
@@ -106,7 +133,7 @@ class Network:
     @property
     def parameter_count(self) -> int:
         """Number of weights and biases (13,002 for 784-16-16-10)."""
-        return sum(p.size for p in self.parameters)
+        return self.flat.size
 
     def set_parameters(self, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]) -> None:
         """Copy saved weights and biases into this network's own arrays (shapes must match)."""
@@ -159,12 +186,13 @@ class Network:
         """Return the mean cost and the outputs (N, n_out) from one forward pass."""
         X, Y = self._inputs(X), self._targets(Y, len(X))
         zs, activations = self.feedforward(X)
-        return self._cost(zs[-1], activations[-1], Y), activations[-1]
+        return self._cost(zs[-1], activations[-1] - Y, Y), activations[-1]
 
-    def _cost(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+    def _cost(self, z: np.ndarray, error: np.ndarray, y: np.ndarray) -> float:
+        """The mean cost, given the output layer's z and error = output − y."""
         n = len(y)
         if self.cost_name == "quadratic":
-            return float(np.sum(np.square(a - y), dtype=np.float64)) / n
+            return float(np.sum(np.square(error), dtype=np.float64)) / n
         return -float(np.sum(y * log_softmax(z), dtype=np.float64)) / n
 
     def gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -173,34 +201,44 @@ class Network:
         return nabla_w, nabla_b
 
     def backprop(
-        self, X: np.ndarray, Y: np.ndarray
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        out: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
     ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
         """Return (nabla_w, nabla_b, cost) for the batch: gradient and cost from one pass.
 
         The batch cost falls out of the forward pass, so training can plot every
-        step's cost without a second forward.
+        step's cost without a second forward. ``out`` = (nabla_w, nabla_b) arrays
+        shaped like the parameters are filled in place (a trainer reuses them).
         """
         X, Y = self._inputs(X), self._targets(Y, len(X))
         zs, activations = self.feedforward(X)
-        cost = self._cost(zs[-1], activations[-1], Y)
-        delta = self._output_delta(zs[-1], activations[-1], Y)
-        nabla_w = [np.empty_like(w) for w in self.weights]
-        nabla_b = [np.empty_like(b) for b in self.biases]
+        error = activations[-1] - Y
+        cost = self._cost(zs[-1], error, Y)
+        delta = self._output_delta(activations[-1], error)
+        if out is None:
+            out = [np.empty_like(w) for w in self.weights], [np.empty_like(b) for b in self.biases]
+        nabla_w, nabla_b = out
         for layer in range(len(self.weights) - 1, -1, -1):
             np.matmul(delta.T, activations[layer], out=nabla_w[layer])
-            np.sum(delta, axis=0, out=nabla_b[layer])
+            delta.sum(axis=0, out=nabla_b[layer])
             if layer > 0:
                 delta = (delta @ self.weights[layer]) * self.act_prime(zs[layer - 1])
         return nabla_w, nabla_b, cost
 
-    def _output_delta(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """∂C/∂z of the output layer, already divided by the batch size (the mean)."""
-        scale = 1.0 / len(y)
+    def _output_delta(self, a: np.ndarray, error: np.ndarray) -> np.ndarray:
+        """∂C/∂z of the output layer (error = a − y), divided by the batch size (the mean)."""
+        scale = 1.0 / len(a)
         if self.cost_name == "quadratic":
             # C = Σ (a − y)² / n with a = σ(z): ∂C/∂z = 2(a − y)·σ'(z) / n, σ' = a(1 − a).
-            return (a - y) * (a * (1.0 - a)) * (2.0 * scale)
+            delta = 1.0 - a
+            delta *= a
+            delta *= error
+            delta *= 2.0 * scale
+            return delta
         # Softmax with cross-entropy: ∂C/∂z = (p − y) / n.
-        return (a - y) * scale
+        return error * scale
 
     # -- input checks --------------------------------------------------------
 
@@ -226,7 +264,7 @@ def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
     try:
         sizes = tuple(sizes)
     except TypeError:
-        raise ValueError("sizes must be a sequence of layer sizes, like (784, 16, 16, 10)") from None
+        raise ValueError("sizes must be a sequence of layer sizes: (784, 16, 16, 10)") from None
     if len(sizes) < 2:
         raise ValueError("a network needs at least an input and an output layer")
     for n in sizes:

@@ -114,9 +114,8 @@ class Trainer:
         self.config = config
         self.data = data
         x_train = np.asarray(data.x_train, dtype=np.float32)
-        self.network = Network(
-            (x_train.shape[1], *config.hidden, N_CLASSES), config.activation, config.cost, config.seed
-        )
+        sizes = (x_train.shape[1], *config.hidden, N_CLASSES)
+        self.network = Network(sizes, config.activation, config.cost, config.seed)
         self.optimizer = make_optimizer(config.optimizer, config.lr, config.hyper)
         y_train = np.asarray(data.y_train)
         if config.shuffle_labels:
@@ -135,6 +134,10 @@ class Trainer:
         self.epoch = 0  # completed epochs
         self.samples_seen = 0
         self.diverged = False
+        # Gradient buffers, filled in place by every step's backprop; like the
+        # parameters they are views of one flat array, so one update moves them all.
+        self._grad_flat, nabla_w, nabla_b = self.network.gradient_buffers()
+        self._nabla = (nabla_w, nabla_b)
         self._rng = np.random.default_rng([config.seed, 1])
         self._order = np.arange(self.n_train)
         self._position = 0  # where in this epoch's order the next batch starts
@@ -170,13 +173,14 @@ class Trainer:
         if self._position == 0:
             self._order = self._rng.permutation(self.n_train)
         batch = self._order[self._position : self._position + self.batch_size]
-        nabla_w, nabla_b, cost = self.network.backprop(
-            self.x_train[batch], self.onehot_train[batch]
-        )
-        if not (math.isfinite(cost) and all(np.isfinite(g).all() for g in nabla_w + nabla_b)):
+        cost = self.network.backprop(
+            self.x_train[batch], self.onehot_train[batch], out=self._nabla
+        )[2]
+        # A sum is NaN or infinite as soon as one entry is: one cheap check.
+        if not math.isfinite(cost + float(self._grad_flat.sum())):
             self.diverged = True
             return None
-        self.optimizer.step(self.network.parameters, nabla_w + nabla_b)
+        self.optimizer.step([self.network.flat], [self._grad_flat])
         self.step += 1
         self.samples_seen += len(batch)
         self._position += len(batch)
@@ -190,11 +194,20 @@ class Trainer:
         }
 
     def evaluate(self) -> dict:
-        """Cost on (a fixed part of) the training set, cost and accuracy on the test set."""
+        """Cost on (a fixed part of) the training set, cost and accuracy on the test set.
+
+        A cost that is not a finite number (weights grown so large that a sum
+        overflows on samples training has not seen) is reported as None, and
+        training stops as diverged: never NaN or Infinity in a record.
+        """
         n = min(self.n_train, TRAIN_EVAL_SAMPLES)
         train_cost = self.network.cost(self.x_train[:n], self.onehot_train[:n])
         test_cost, output = self.network.cost_and_output(self.x_test, self.onehot_test)
         accuracy = float(np.mean(np.argmax(output, axis=1) == self.y_test))
+        if not (math.isfinite(train_cost) and math.isfinite(test_cost)):
+            self.diverged = True
+            train_cost = train_cost if math.isfinite(train_cost) else None
+            test_cost = test_cost if math.isfinite(test_cost) else None
         return {
             "step": self.step,
             "epoch": self.samples_seen / self.n_train,
@@ -214,7 +227,7 @@ def _one_hot(labels: np.ndarray) -> np.ndarray:
 
 
 def first_layer_images(network: Network) -> np.ndarray:
-    """The first layer's weights as images, (n_hidden, side, side) float32: what each neuron sees."""
+    """The first layer's weights as (n_hidden, 28, 28) float32 images: what each neuron seeks."""
     w = network.weights[0]
     side = math.isqrt(w.shape[1])
     if side * side != w.shape[1]:

@@ -1,0 +1,128 @@
+"""Turn a digit drawn on the page into the 784 inputs the network was trained on.
+
+MNIST's own recipe (LeCun, Cortes and Burges): each digit was scaled, keeping its
+aspect ratio, to fit a 20×20 box — anti-aliased, so edges turn grey — and then
+placed in a 28×28 field so that its centre of mass sits at the centre. A drawing
+that skips these steps (a small digit in a corner, say) looks nothing like what
+the network has seen, and is misread.
+
+Convention: ink is 1, background 0 (white on black, as in MNIST).
+
+Scaling and centring are one linear map done in NumPy: every output pixel is
+the average of the source area it covers (a box filter, exact for fractional
+overlaps), over a source window placed so that the centre of mass lands at the
+centre — to a hundredth of a pixel or so, as box filtering moves it a little
+(MNIST, shifting by whole pixels, is off by up to half a pixel). The shift is
+sub-pixel, so the result changes smoothly as the drawing moves or grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["EmptyCanvasError", "canvas_from_flat", "preprocess"]
+
+SIDE = 28  # the network's input is SIDE × SIDE
+BOX = 20  # the digit's longer side, as in MNIST
+#: MNIST's centre of mass in continuous coordinates (pixel i spans [i, i + 1)): the
+#: 5,000-digit sample averages 13.99 and 14.00 in pixel-index terms, i.e. 14.5 here.
+CENTRE = 14.5
+MAX_SIDE = 1000  # largest canvas side accepted
+INK = 0.1  # a pixel above this counts as ink when finding the digit's box
+
+
+class EmptyCanvasError(ValueError):
+    """The canvas holds no digit (nothing drawn, or only a speck)."""
+
+    def __init__(self, message: str = "the canvas is empty: draw a digit first") -> None:
+        super().__init__(message)
+
+
+def canvas_from_flat(width: int, height: int, pixels: Sequence[float]) -> np.ndarray:
+    """Check a row-major list of gray values and return it as a (height, width) array."""
+    for name, value in (("width", width), ("height", height)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ValueError(f"{name} must be a whole number, not {value!r}")
+        if not 1 <= value <= MAX_SIDE:
+            raise ValueError(f"{name} must lie between 1 and {MAX_SIDE}, not {value}")
+    try:
+        flat = np.asarray(pixels)
+    except (ValueError, TypeError):  # ragged nesting
+        flat = np.asarray([], dtype=object)
+    if flat.ndim != 1 or flat.dtype.kind not in "iuf":
+        raise ValueError("pixels must be a flat list of numbers")
+    if len(flat) != width * height:
+        raise ValueError(f"expected width × height = {width * height} pixels, got {len(flat)}")
+    return flat.astype(np.float64).reshape(height, width)
+
+
+def preprocess(pixels: np.ndarray) -> np.ndarray:
+    """Return the network's input (784,) float32 for a drawing (H, W) of gray values in [0, 1].
+
+    Raises EmptyCanvasError when there is (almost) nothing drawn.
+    """
+    image = _check_canvas(pixels)
+    rows, cols = _ink_box(image)
+    digit = image[rows[0] : rows[1], cols[0] : cols[1]]
+    h, w = digit.shape
+    scale = max(h, w) / BOX  # source pixels per output pixel
+    mass = digit.sum()
+    cy = _centre_of_mass(digit.sum(axis=1), mass)
+    cx = _centre_of_mass(digit.sum(axis=0), mass)
+    out = _resample(digit, _window(cy, h, scale), _window(cx, w, scale), scale)
+    return out.reshape(SIDE * SIDE).astype(np.float32)
+
+
+def _check_canvas(pixels: np.ndarray) -> np.ndarray:
+    image = np.asarray(pixels, dtype=np.float64)
+    if image.ndim != 2 or not (1 <= min(image.shape) and max(image.shape) <= MAX_SIDE):
+        raise ValueError(
+            f"a canvas must be a 2-D array with sides 1..{MAX_SIDE}, not shape {image.shape}"
+        )
+    if not np.all(np.isfinite(image)):
+        raise ValueError("pixel values must be finite numbers")
+    if image.min() < 0.0 or image.max() > 1.0:
+        raise ValueError("pixel values must lie in [0, 1] (0 = background, 1 = ink)")
+    return image
+
+
+def _ink_box(image: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Row and column ranges (start, stop) of the ink; EmptyCanvasError if there is too little."""
+    ink = image > INK
+    # "Almost empty": a speck of a few pixels is not a digit (a 280×280 canvas needs 39).
+    if np.count_nonzero(ink) < max(4, image.size // 2000):
+        raise EmptyCanvasError()
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
+
+
+def _centre_of_mass(profile: np.ndarray, mass: float) -> float:
+    """Centre of mass along one axis, pixel j spanning [j, j + 1)."""
+    return float(np.dot(profile, np.arange(len(profile)) + 0.5) / mass)
+
+
+def _window(centre: float, length: int, scale: float) -> float:
+    """Source position of the output's left edge: centre of mass to CENTRE, ink kept inside."""
+    origin = centre - CENTRE * scale
+    # The box (at most BOX output pixels long) must stay within the SIDE-pixel field.
+    return min(max(origin, length - SIDE * scale), 0.0)
+
+
+def _resample(digit: np.ndarray, origin_y: float, origin_x: float, scale: float) -> np.ndarray:
+    """Area-average ``digit`` onto the SIDE × SIDE grid, each pixel ``scale`` source pixels wide."""
+    return (
+        _box_matrix(origin_y, digit.shape[0], scale)
+        @ digit
+        @ _box_matrix(origin_x, digit.shape[1], scale).T
+    )
+
+
+def _box_matrix(origin: float, n: int, scale: float) -> np.ndarray:
+    """Weights (SIDE, n): the fraction of output pixel k's span covered by source pixel j."""
+    lo = origin + scale * np.arange(SIDE)[:, None]
+    j = np.arange(n)[None, :]
+    overlap = np.minimum(lo + scale, j + 1.0) - np.maximum(lo, j)
+    return np.clip(overlap, 0.0, None) / scale

@@ -1,0 +1,171 @@
+"""``gdviz train``: train the digit network in the terminal and save it for the page.
+
+Progress goes to stderr (one line redrawn in place on a terminal, one line per
+epoch into a file); the final accuracy and the saved file's path go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import TextIO
+
+from app.mnist.training import TrainConfig, Trainer
+from app.progress import ProgressBar, format_bar
+
+__all__ = ["config_from_args", "run_train_command"]
+
+REDRAW_SECONDS = 0.1  # at most ten redraws a second on a terminal
+CHUNK_STEPS = 500  # steps between progress updates
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig that ``gdviz train``'s options describe (validated)."""
+    config = TrainConfig(
+        hidden=tuple(args.hidden),
+        activation=args.activation,
+        cost=args.cost,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        seed=args.seed,
+    )
+    config.validate()
+    return config
+
+
+def run_train_command(args: argparse.Namespace) -> int:
+    """Load the digits, train, report the test accuracy and save the network; the exit code."""
+    from app.mnist import data as mnist_data
+
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"gdviz train: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        dataset = mnist_data.load_mnist(progress=ProgressBar())
+    except (OSError, ValueError, RuntimeError) as exc:
+        print(f"gdviz train: could not load the digits: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"data: {dataset.source}: {len(dataset.y_train):,} training and "
+        f"{len(dataset.y_test):,} test digits",
+        file=sys.stderr,
+    )
+    try:
+        trainer, seconds = _train(config, dataset, sys.stderr)
+    except KeyboardInterrupt:
+        print("\ngdviz train: interrupted; nothing saved", file=sys.stderr)
+        return 130
+    if trainer.diverged:
+        print(
+            f"gdviz train: training diverged after {trainer.step:,} steps (the cost is no longer "
+            f"a finite number): try a smaller learning rate than {config.lr:g}; nothing saved",
+            file=sys.stderr,
+        )
+        return 1
+    return _report_and_save(trainer, seconds)
+
+
+def _train(config: TrainConfig, dataset, stream: TextIO) -> tuple[Trainer, float]:
+    """Run every epoch with BLAS on one thread (faster for these small matrices); time it."""
+    from threadpoolctl import threadpool_limits
+
+    started = time.perf_counter()
+    with threadpool_limits(limits=1):
+        trainer = Trainer(config, dataset)
+        line = _ProgressLine(trainer, stream)
+        first = trainer.evaluate()
+        line.update(first["train_cost"], first["test_accuracy"])
+        while not trainer.done:
+            # Chunks end on epoch boundaries, so each epoch's evaluation closes a chunk.
+            to_epoch_end = (trainer.epoch + 1) * trainer.steps_per_epoch - trainer.step
+            chunk = trainer.run(min(CHUNK_STEPS, to_epoch_end))
+            if not chunk.progress:
+                break
+            mean_cost = sum(p["cost"] for p in chunk.progress) / len(chunk.progress)
+            accuracy = chunk.evals[-1]["test_accuracy"] if chunk.evals else None
+            line.update(mean_cost, accuracy)
+        line.close()
+    return trainer, time.perf_counter() - started
+
+
+def _report_and_save(trainer: Trainer, seconds: float) -> int:
+    from app.mnist.model_store import save_network
+
+    final = trainer.evaluate()
+    n_test = len(trainer.y_test)
+    correct = round(final["test_accuracy"] * n_test)
+    print(
+        f"test accuracy: {final['test_accuracy']:.2%} ({correct:,} of {n_test:,} test digits) "
+        f"after {trainer.epoch} epochs, {trainer.step:,} steps, {seconds:.1f} s"
+    )
+    metadata = {
+        **{k: final[k] for k in ("test_accuracy", "test_cost", "train_cost", "step")},
+        "source": trainer.data.source,
+        "train": int(trainer.n_train),
+        "test": int(n_test),
+        "config": {**asdict(trainer.config), "hidden": list(trainer.config.hidden)},
+        "seconds": round(seconds, 3),
+        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    try:
+        path = save_network(trainer.network, metadata=metadata)
+    except OSError as exc:
+        print(f"gdviz train: could not save the network: {exc}", file=sys.stderr)
+        return 1
+    print(f"saved the network to {path} (POST /api/mnist/classify uses it from now on)")
+    return 0
+
+
+class _ProgressLine:
+    """``epoch 3/30 [####------] 10% 1,200 / 12,000 steps  cost 0.0712  test accuracy 87.4%``."""
+
+    def __init__(self, trainer: Trainer, stream: TextIO) -> None:
+        self.trainer, self.stream = trainer, stream
+        self.interactive = bool(getattr(stream, "isatty", lambda: False)())
+        self.cost: float | None = None
+        self.accuracy: float | None = None
+        self._last_draw = 0.0
+        self._width = 0
+
+    def update(self, cost: float, accuracy: float | None) -> None:
+        """Show the latest mean batch cost and, when there is a new one, test accuracy."""
+        self.cost = cost
+        if accuracy is not None:
+            self.accuracy = accuracy
+        t = self.trainer
+        if self.interactive:
+            now = time.monotonic()
+            if now - self._last_draw >= REDRAW_SECONDS:
+                self._draw("\r")
+                self._last_draw = now
+        elif t.step % t.steps_per_epoch == 0 and t.step > 0:
+            self._draw("")  # into a file: one line per epoch
+            self.stream.write("\n")
+
+    def _draw(self, prefix: str) -> None:
+        t = self.trainer
+        epoch = math.ceil(t.samples_seen / t.n_train)  # the current one; at its end, the last
+        text = f"epoch {epoch}/{t.config.epochs} "
+        text += format_bar(t.step, t.total_steps, width=20, unit="steps")
+        if self.cost is not None:
+            text += f"  cost {self.cost:.4f}"
+        if self.accuracy is not None:
+            text += f"  test accuracy {self.accuracy:.1%}"
+        self.stream.write(prefix + text + " " * max(self._width - len(text), 0))
+        self._width = len(text)
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Draw the final state and end the line (on a terminal)."""
+        if self.interactive:
+            self._draw("\r")
+            self.stream.write("\n")
+            self.stream.flush()
