@@ -21,5 +21,6 @@ def data_dir() -> Path:
 
 
 def model_path() -> Path:
-    """The saved digit network that ``POST /api/mnist/classify`` uses."""
-    return data_dir() / "model.npz"
+    """The saved digit network that ``POST /api/mnist/classify`` uses (``$GDVIZ_MODEL_PATH``)."""
+    configured = os.environ.get("GDVIZ_MODEL_PATH")
+    return Path(configured).expanduser() if configured else data_dir() / "model.npz"

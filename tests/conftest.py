@@ -25,14 +25,34 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 
 
+#: MNIST for the tests: one cache shared by every test run on this machine, so the
+#: offline sample is fetched once, not once per run (override: $GDVIZ_TEST_DATA_DIR).
+TEST_DATA_DIR = Path(
+    os.environ.get("GDVIZ_TEST_DATA_DIR") or Path.home() / ".cache" / "gdviz-test-data"
+)
+
+
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path_factory, monkeypatch):
-    """Keep saved models out of the user's cache; MNIST itself comes from a shared cache."""
-    shared = os.environ.get("GDVIZ_TEST_DATA_DIR")
-    if shared:
-        monkeypatch.setenv("GDVIZ_DATA_DIR", shared)
-    else:
-        monkeypatch.setenv("GDVIZ_DATA_DIR", str(tmp_path_factory.getbasetemp() / "data"))
+def _isolated_data_dir(tmp_path, monkeypatch):
+    """MNIST from the shared test cache; every test saves its model to its own temp file."""
+    monkeypatch.setenv("GDVIZ_DATA_DIR", str(TEST_DATA_DIR))
+    monkeypatch.setenv("GDVIZ_MODEL_PATH", str(tmp_path / "model.npz"))
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real digits (the offline sample when no mirror answers), loaded once per session."""
+    from app.mnist.data import load_mnist
+
+    previous = os.environ.get("GDVIZ_DATA_DIR")
+    os.environ["GDVIZ_DATA_DIR"] = str(TEST_DATA_DIR)
+    try:
+        return load_mnist()
+    finally:
+        if previous is None:
+            os.environ.pop("GDVIZ_DATA_DIR")
+        else:
+            os.environ["GDVIZ_DATA_DIR"] = previous
 
 
 @pytest.fixture

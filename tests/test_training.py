@@ -239,13 +239,8 @@ def test_the_defaults_are_gdviz_trains():
     assert (config.lr, config.batch_size, config.epochs) == (3.0, 10, 30)
 
 
-def test_one_epoch_on_the_real_digits_when_they_are_cached():
-    from app.mnist.data import DataUnavailableError, load_mnist
-
-    try:
-        data = load_mnist(allow_download=False)
-    except DataUnavailableError:
-        pytest.skip("no MNIST digits cached (set GDVIZ_TEST_DATA_DIR to a folder holding them)")
+def test_one_epoch_on_the_real_digits(mnist):
+    data = mnist
     subset = Dataset(data.x_train[:4000], data.y_train[:4000], data.x_test, data.y_test, "real")
     trainer = Trainer(TrainConfig(epochs=1), subset)
     evals = trainer.run(10_000).evals
