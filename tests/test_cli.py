@@ -1,0 +1,27 @@
+"""The command line: sub-commands, defaults and `python -m app`."""
+
+import subprocess
+import sys
+
+from app.cli import build_parser, main
+
+
+def test_defaults_match_the_design():
+    serve = build_parser().parse_args(["serve"])
+    assert (serve.host, serve.port, serve.open, serve.workers) == ("127.0.0.1", 8000, False, 1)
+    train = build_parser().parse_args(["train"])
+    assert (train.epochs, train.lr, train.batch_size, train.hidden) == (30, 3.0, 10, [16, 16])
+    assert (train.cost, train.activation, train.optimizer) == ("quadratic", "sigmoid", "gd")
+    assert build_parser().parse_args([]).command is None  # plain `gdviz` serves
+
+
+def test_zero_workers_is_refused(capsys):
+    assert main(["serve", "--workers", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+
+
+def test_python_dash_m_app_runs_the_same_cli():
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "serve" in done.stdout and "train" in done.stdout
