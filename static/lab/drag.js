@@ -29,40 +29,59 @@ export function attachPointer(plot, { starts, onDrag, onDrop, onClick }) {
     return best && best.id;
   }
 
-  plot.addEventListener("pointerdown", (event) => {
-    const point = toData(event);
-    if (!point || !point.inside || event.button > 0) return;
-    event.stopPropagation();
-    event.preventDefault();
-    drag = { id: grabbed(point), x0: event.clientX, y0: event.clientY, moved: false };
-    plot.setPointerCapture(event.pointerId);
-  }, true);
-
-  plot.addEventListener("pointermove", (event) => {
-    if (!drag) {
+  plot.addEventListener(
+    "pointerdown",
+    (event) => {
       const point = toData(event);
-      plot.style.cursor = point && point.inside && grabbed(point) ? "grab" : "crosshair";
-      return;
-    }
-    if (Math.hypot(event.clientX - drag.x0, event.clientY - drag.y0) > CLICK_SLOP) drag.moved = true;
-    if (drag.id && drag.moved) {
+      if (!point || !point.inside || event.button > 0) return;
+      event.stopPropagation();
+      event.preventDefault();
+      drag = { id: grabbed(point), x0: event.clientX, y0: event.clientY, moved: false };
+      plot.setPointerCapture(event.pointerId);
+    },
+    true,
+  );
+
+  plot.addEventListener(
+    "pointermove",
+    (event) => {
+      if (!drag) {
+        const point = toData(event);
+        plot.style.cursor = point && point.inside && grabbed(point) ? "grab" : "crosshair";
+        return;
+      }
+      if (Math.hypot(event.clientX - drag.x0, event.clientY - drag.y0) > CLICK_SLOP)
+        drag.moved = true;
+      if (drag.id && drag.moved) {
+        const point = clampToPlot(toData(event), plot);
+        plot.style.cursor = "grabbing";
+        onDrag(drag.id, point.x, point.y);
+      }
+      event.stopPropagation();
+    },
+    true,
+  );
+
+  plot.addEventListener(
+    "pointerup",
+    (event) => {
+      if (!drag) return;
       const point = clampToPlot(toData(event), plot);
-      plot.style.cursor = "grabbing";
-      onDrag(drag.id, point.x, point.y);
-    }
-    event.stopPropagation();
-  }, true);
+      if (drag.id && drag.moved) onDrop(drag.id, point.x, point.y);
+      else if (!drag.id && !drag.moved) onClick(point.x, point.y);
+      drag = null;
+      event.stopPropagation();
+    },
+    true,
+  );
 
-  plot.addEventListener("pointerup", (event) => {
-    if (!drag) return;
-    const point = clampToPlot(toData(event), plot);
-    if (drag.id && drag.moved) onDrop(drag.id, point.x, point.y);
-    else if (!drag.id && !drag.moved) onClick(point.x, point.y);
-    drag = null;
-    event.stopPropagation();
-  }, true);
-
-  plot.addEventListener("pointercancel", () => { drag = null; }, true);
+  plot.addEventListener(
+    "pointercancel",
+    () => {
+      drag = null;
+    },
+    true,
+  );
 }
 
 function clampToPlot(point, plot) {

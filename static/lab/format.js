@@ -1,4 +1,5 @@
-// Numbers as a person reads them: a few significant digits, exponents only when needed.
+// Numbers as a person reads them: a few significant digits, exponents only when needed,
+// and never "NaN" or "Infinity" (a dash instead).
 export function num(value, digits = 4) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
   if (value === 0) return "0";
@@ -9,4 +10,11 @@ export function num(value, digits = 4) {
 
 export function speedLabel(speed) {
   return speed === 0 ? "max" : `${speed} steps/s`;
+}
+
+export function escapeHtml(text) {
+  return String(text).replace(
+    /[&<>"]/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c],
+  );
 }

@@ -1,11 +1,14 @@
 // A WebSocket that queues messages until it is open and reconnects after a drop.
+// onState("open") on the first connection, onState("reopened") after a reconnect (the server
+// has then forgotten everything, so the page starts its runs again) and onState("closed").
 export class Socket {
-  constructor(path, onMessage, onState) {
+  constructor(path, onMessage, onState = () => {}) {
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
     this.onMessage = onMessage;
-    this.onState = onState || (() => {});
+    this.onState = onState;
     this.queue = [];
     this.retry = 250;
+    this.opened = false;
     this.connect();
   }
 
@@ -13,8 +16,14 @@ export class Socket {
     this.ws = new WebSocket(this.url);
     this.ws.onopen = () => {
       this.retry = 250;
-      this.onState("open");
-      for (const message of this.queue.splice(0)) this.ws.send(message);
+      const queued = this.queue.splice(0);
+      if (this.opened) {
+        this.onState("reopened"); // queued messages are stale: the page sends a fresh start
+      } else {
+        this.opened = true;
+        for (const message of queued) this.ws.send(message);
+        this.onState("open");
+      }
     };
     this.ws.onmessage = (event) => this.onMessage(JSON.parse(event.data));
     this.ws.onclose = () => {

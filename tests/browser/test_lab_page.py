@@ -1,24 +1,26 @@
-"""The surface lab in Chromium: plots draw, play, the lr slider, dragging the start, runs."""
+"""The surface lab in Chromium: plots, controls, play, live lr, dragging the start, runs, keys."""
 
 import math
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 STATE = "window.gdviz.state"
+SE_MINIMUM = (3.584428340330, -1.848126526964)  # Himmelblau's, below the dropped start
 
 
-def run_steps(page, index=0):
-    return page.evaluate(f"{STATE}.runs[{index}].steps")
+def steps(page, run=0):
+    return page.evaluate(f"{STATE}.runs[{run}].steps")
 
 
-def wait_for_steps(page, count, index=0):
-    page.wait_for_function(f"{STATE}.runs[{index}] && {STATE}.runs[{index}].steps.length >= {count}")
+def wait(page, condition, timeout=10_000):
+    page.wait_for_function(condition, timeout=timeout)
 
 
 def to_pixels(page, x, y):
-    """Page coordinates of data point (x, y) on the contour plot."""
+    """Page coordinates of the data point (x, y) on the contour plot."""
     return page.evaluate(
         """([x, y]) => {
             const gd = document.getElementById('contour');
@@ -30,100 +32,154 @@ def to_pixels(page, x, y):
     )
 
 
+def trace(page, plot, index):
+    return page.evaluate(f"document.getElementById('{plot}').data[{index}]")
+
+
+def check_arrows(page, gradient):
+    """The live layer's traces 1 and 2 are ∇f and −∇f, drawn from the current point."""
+    for index, sign in ((1, 1), (2, -1)):
+        arrow = trace(page, "contour", index)
+        dx = arrow["x"][1] - arrow["x"][0]
+        dy = arrow["y"][1] - arrow["y"][0]
+        gx, gy = gradient
+        assert sign * (dx * gx + dy * gy) > 0  # the right way
+        cosine = (dx * gx + dy * gy) / (math.hypot(dx, dy) * math.hypot(gx, gy))
+        assert abs(abs(cosine) - 1) < 1e-9  # along the gradient
+
+
 def test_lab_page_end_to_end(live_server, page, screenshot_dir):
     page.goto(live_server + "/")
-    wait_for_steps(page, 1)
-    # every control shows its true value on load
+    wait(page, f"{STATE}.runs.length === 1 && {STATE}.runs[0].steps.length === 1")
+
+    # every control shows its true value on load: Himmelblau's default start and lr, paused
     assert page.locator("#surface-select").input_value() == "himmelblau"
     assert page.locator("#optimizer").input_value() == "gd"
     assert page.locator("#lr-value").inner_text() == "0.01"
     assert float(page.locator("#lr").input_value()) == pytest.approx(-2)
     assert page.locator("#speed-value").inner_text() == "60 steps/s"
-    # all three plots are drawn
-    for plot_id in ("contour", "surface3d", "cost"):
-        assert page.evaluate(f"document.getElementById('{plot_id}').data.length") >= 1
-    assert page.evaluate("document.getElementById('contour').data[0].type") == "contour"
-    assert "step 0" in page.locator("#status").inner_text()
+    expect(page.locator("#step-count")).to_have_text("0")
+    expect(page.locator("#play")).to_contain_text("Play")
+    for text in ("step 0", "paused", "f = 179.1", "|∇f| = 11.3", "lr·|∇f| = 0.113"):
+        expect(page.locator("#status")).to_contain_text(text)
+    first = steps(page)[0]
+    assert (first["x"], first["y"], first["lr"]) == (-0.5, -0.5, None)
 
-    # play: the path grows, in all three plots
+    # all three plots are drawn: the contour under the live layer, the 3-D surface, the cost
+    assert trace(page, "contour-field", 0)["type"] == "contour"
+    assert trace(page, "surface3d", 0)["type"] == "surface"
+    assert trace(page, "contour", 3)["x"] == [-0.5]  # run a's path: its start
+    assert trace(page, "cost", 0)["y"] == [first["f"]]
+    labels = page.evaluate("document.getElementById('contour').data.flatMap(t => t.text || [])")
+    assert {"min", "start", "∇f", "−∇f"} <= set(labels)
+    check_arrows(page, first["g"])  # shown at once, before any step
+
+    # play: the path grows in all three plots; the lr slider changes later steps' lr
     page.locator("#speed").fill("3")  # 10 steps/s, so lr can change mid-run
     page.click("#play")
-    wait_for_steps(page, 4)
+    wait(page, f"{STATE}.runs[0].steps.length >= 4")
+    expect(page.locator("#play")).to_contain_text("Pause")
     page.locator("#lr").fill("-2.5")  # lr = 10^-2.5
     assert page.locator("#lr-value").inner_text() == "0.00316"
-    page.wait_for_function(f"{STATE}.runs[0].steps.some(s => s.lr === 0.00316)")
-    lrs = [s["lr"] for s in run_steps(page)[1:]]
+    wait(page, f"{STATE}.runs[0].steps.some(s => s.lr === 0.00316)")
+    run = steps(page)
+    lrs = [s["lr"] for s in run[1:]]
     switch = lrs.index(0.00316)
     assert set(lrs[:switch]) == {0.01} and set(lrs[switch:]) == {0.00316}
-    page.wait_for_function("document.getElementById('cost').data[0].x.length >= 5")
-    page.wait_for_function("document.getElementById('surface3d').data[1].x.length >= 5")
+    for before, after in zip(run, run[1:], strict=False):  # gd: x_{i+1} = x_i − lr_{i+1}·g_i
+        assert after["x"] == pytest.approx(before["x"] - after["lr"] * before["g"][0], abs=1e-12)
+    wait(page, "document.getElementById('contour').data[3].x.length >= 6")
+    wait(page, "document.getElementById('cost').data[0].x.length >= 6")
+    wait(page, "document.getElementById('surface3d').data[1].x.length >= 6", timeout=3000)
+    last = steps(page)[-1]
+    now = trace(page, "contour", 5)  # the current point, labelled
+    assert now["text"] == ["now"]
+    assert math.hypot(now["x"][0] - last["x"], now["y"][0] - last["y"]) < 0.5
 
-    # drag the start marker: the path restarts from the drop point
+    # drag the start marker: the run restarts from where it is dropped
     sx, sy = to_pixels(page, -0.5, -0.5)
     tx, ty = to_pixels(page, 2.0, -3.0)
     page.mouse.move(sx, sy)
     page.mouse.down()
-    for k in range(1, 11):
-        page.mouse.move(sx + (tx - sx) * k / 10, sy + (ty - sy) * k / 10)
+    for k in range(1, 9):
+        page.mouse.move(sx + (tx - sx) * k / 8, sy + (ty - sy) * k / 8)
         page.wait_for_timeout(20)
     page.mouse.up()
-    page.wait_for_function(
-        f"{STATE}.runs[0].steps.length > 0 && Math.abs({STATE}.runs[0].steps[0].x - 2) < 0.1"
-    )
-    first = run_steps(page)[0]
-    assert first["i"] == 0
-    assert math.hypot(first["x"] - 2.0, first["y"] + 3.0) < 0.1
-    page.locator("#speed").fill("13")  # max speed
-    page.wait_for_function(f"{STATE}.runs[0].state === 'converged'")
-    last = run_steps(page)[-1]
-    assert math.hypot(last["x"] - 3.584428, last["y"] + 1.848126) < 1e-3  # the pit below it
+    wait(page, f"Math.hypot({STATE}.runs[0].steps[0].x - 2, {STATE}.runs[0].steps[0].y + 3) < 0.05")
+    start = steps(page)[0]
+    assert start["i"] == 0 and start["lr"] is None
+    assert trace(page, "contour", 4)["x"][0] == pytest.approx(start["x"])
+    page.locator("#speed").fill("13")  # max
+    assert page.locator("#speed-value").inner_text() == "max"
+    wait(page, f"{STATE}.runs[0].state === 'converged'")
+    end = steps(page)[-1]
+    assert math.hypot(end["x"] - SE_MINIMUM[0], end["y"] - SE_MINIMUM[1]) < 1e-3
+    expect(page.locator("#status")).to_contain_text("converged")
+    assert "starts=2" in page.url  # the dropped start is in the link
 
-    # click empty ground to add a second run; it gets its own colour in every plot
+    # log y: the cost plot shows f − f* (Himmelblau: f* = 0) on a log axis
+    page.click("#log-cost")
+    wait(page, "document.getElementById('cost').layout.yaxis.type === 'log'")
+    cost = trace(page, "cost", 0)
+    assert cost["y"][0] == pytest.approx(steps(page)[0]["f"])
+    assert min(cost["y"]) < 1e-10
+
+    # click empty ground: a second run starts there, in its own colour in every plot
     cx, cy = to_pixels(page, -3.0, 3.5)
     page.mouse.click(cx, cy)
-    page.wait_for_function(f"{STATE}.runs.length === 2 && {STATE}.runs[1].steps.length > 5")
+    wait(page, f"{STATE}.runs.length === 2 && {STATE}.runs[1].steps.length > 5")
+    second = steps(page, 1)[0]
+    assert math.hypot(second["x"] + 3.0, second["y"] - 3.5) < 0.05
     assert page.locator("#runs li").count() == 2
     colors = page.evaluate(f"{STATE}.runs.map(r => r.color)")
     assert colors[0] != colors[1]
     cost_colors = page.evaluate("document.getElementById('cost').data.map(t => t.line.color)")
     assert cost_colors == colors
+    assert trace(page, "contour", 6)["line"]["color"] == colors[1]
+    page.wait_for_timeout(300)  # let the 3-D view catch up for the picture
     page.screenshot(path=str(screenshot_dir / "lab.png"))
+    page.locator("#runs li").nth(1).locator("button.remove").click()
+    wait(page, f"{STATE}.runs.length === 1 && document.getElementById('cost').data.length === 1")
 
-    # remove it again
-    page.locator("#runs li").nth(1).locator("button").click()
-    page.wait_for_function(f"{STATE}.runs.length === 1")
-
-    # keyboard: Space pauses/plays, → steps once
+    # reset, then the keys: → steps once, Space plays
     page.click("#reset")
-    page.wait_for_function(f"{STATE}.runs[0].steps.length === 1 && !{STATE}.playing")
+    wait(page, f"{STATE}.runs[0].steps.length === 1 && !{STATE}.playing")
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"{STATE}.runs[0].steps.length === 2")
+    wait(page, f"{STATE}.runs[0].steps.length === 2")
+    expect(page.locator("#step-count")).to_have_text("1")
     page.keyboard.press("Space")
-    page.wait_for_function(f"{STATE}.runs[0].steps.length > 3")
+    wait(page, f"{STATE}.runs[0].steps.length > 10")
 
-    # switching surface and optimizer
+    # another surface: its default start and lr, paused; then another optimizer restarts it
     page.select_option("#surface-select", "rosenbrock")
-    page.wait_for_function(f"{STATE}.surface.name === 'rosenbrock' && {STATE}.runs[0].steps.length")
+    wait(page, f"{STATE}.surface.name === 'rosenbrock' && {STATE}.runs[0].steps.length === 1")
     assert page.locator("#lr-value").inner_text() == "0.0018"
+    assert page.evaluate("document.getElementById('contour-field').layout.xaxis.range") == [-2, 2]
+    assert steps(page)[0]["x"] == -1.5
     page.select_option("#optimizer", "adam")
     page.click("#play")
-    page.wait_for_function(f"{STATE}.runs[0].steps.length > 20")
-    page.wait_for_timeout(300)
-    assert "rosenbrock" in page.url and "adam" in page.url  # the view is in the link
+    wait(page, f"{STATE}.runs[0].steps.length > 40")
+    assert "surface=rosenbrock" in page.url and "optimizer=adam" in page.url
     page.screenshot(path=str(screenshot_dir / "lab-rosenbrock.png"))
 
 
-def test_divergence_is_marked_and_explained(live_server, page, screenshot_dir):
+def test_divergence_is_stopped_marked_and_explained(live_server, page, screenshot_dir):
     page.goto(live_server + "/#surface=bowl&optimizer=gd&lr=1.2&speed=0&starts=2,1")
-    wait_for_steps(page, 1)
-    assert page.locator("#lr-value").inner_text() == "1.2"
+    wait(page, f"{STATE}.runs[0] && {STATE}.runs[0].steps.length === 1")
+    assert page.locator("#lr-value").inner_text() == "1.2"  # the link's settings are shown
+    assert page.locator("#speed-value").inner_text() == "max"
     page.click("#play")
-    page.wait_for_function(f"{STATE}.runs[0].state === 'diverged'")
+    wait(page, f"{STATE}.runs[0].state === 'diverged'")
+    expect(page.locator("#status")).to_contain_text("too large for this curvature")
     status = page.locator("#status").inner_text()
-    assert "diverged" in status and "too large" in status
-    assert "NaN" not in status and "Infinity" not in status
-    layout = page.evaluate("document.getElementById('contour').layout")
-    assert layout["xaxis"]["range"] == [-3, 3]  # the axes stay on the domain
-    assert any("diverged" in a.get("text", "") for a in layout["annotations"])
+    assert "diverged" in status and "NaN" not in status and "Infinity" not in status
+    # the axes stay on the domain; the exit is marked at the edge
+    for plot in ("contour", "contour-field"):
+        axes = page.evaluate(f"document.getElementById('{plot}')._fullLayout.xaxis.range")
+        assert axes == [-3, 3]
+    notes = page.evaluate("document.getElementById('contour').layout.annotations")
+    assert any("diverged" in note["text"] and abs(abs(note["x"]) - 3) < 1e-9 for note in notes)
+    # the cost axis stops at the surface's highest value on the plot (f = 18), not at 1e11
+    wait(page, "document.getElementById('cost')._fullLayout.yaxis.range[1] < 20")
     page.screenshot(path=str(screenshot_dir / "lab-diverged.png"))

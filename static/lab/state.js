@@ -1,0 +1,102 @@
+// The lab's one state table (Playground style): every setting lives here and in the URL hash,
+// so a view can be shared by link. Runs carry the steps received for them.
+
+export const SPEEDS = [1, 2, 5, 10, 20, 30, 60, 120, 250, 500, 1000, 2000, 5000, 0]; // 0 = max
+export const OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
+export const MAX_RUNS = 16; // the server's limit
+export const ACCENTS = [
+  "#f97316",
+  "#2563eb",
+  "#16a34a",
+  "#db2777",
+  "#7c3aed",
+  "#0891b2",
+  "#ca8a04",
+  "#dc2626",
+  "#4f46e5",
+  "#059669",
+  "#9333ea",
+  "#e11d48",
+  "#0d9488",
+  "#65a30d",
+  "#c026d3",
+  "#ea580c",
+];
+
+export function createState() {
+  return {
+    surfaces: {}, // name → the server's description
+    surface: null,
+    optimizer: "gd",
+    lr: 0.01,
+    speed: 60,
+    logCost: false,
+    runs: [],
+    focus: null, // the run whose gradient arrows are drawn
+    playing: false,
+    error: "",
+    nextRun: 0,
+  };
+}
+
+/** A new run starting at `start`, with the next free id ("a", "b", …) and accent colour. */
+export function newRun(state, start) {
+  const n = state.nextRun++;
+  const id = String.fromCharCode(97 + (n % 26)) + (n >= 26 ? String(Math.floor(n / 26)) : "");
+  return {
+    id,
+    color: ACCENTS[n % ACCENTS.length],
+    start: [...start],
+    steps: [],
+    drawn: 0,
+    stride: 1,
+    state: "paused",
+    reason: "",
+    lr: state.lr,
+  };
+}
+
+/** Forget a run's steps (it is about to restart from its start). */
+export function clearSteps(run, lr) {
+  Object.assign(run, { steps: [], drawn: 0, stride: 1, lr, state: "paused", reason: "" });
+}
+
+export function saveHash(state) {
+  if (!state.surface) return;
+  const starts = state.runs.map((r) => r.start.map((v) => Number(v.toPrecision(4))).join(","));
+  const params = new URLSearchParams({
+    surface: state.surface.name,
+    optimizer: state.optimizer,
+    lr: String(state.lr),
+    speed: String(state.speed),
+    starts: starts.join(";"),
+  });
+  history.replaceState(null, "", `#${params}`);
+}
+
+/** The settings in a hash such as `#surface=bowl&lr=0.1&starts=1,2;-1,0`; bad values → null. */
+export function readHash(hash) {
+  const params = new URLSearchParams(hash.replace(/^#/, ""));
+  const number = (key) => {
+    const text = params.get(key);
+    return text !== null && text.trim() !== "" && Number.isFinite(Number(text))
+      ? Number(text)
+      : null;
+  };
+  const starts = (params.get("starts") || "")
+    .split(";")
+    .filter(Boolean)
+    .map((pair) => pair.split(",").map(Number))
+    .filter((p) => p.length === 2 && p.every(Number.isFinite))
+    .slice(0, MAX_RUNS);
+  const lr = number("lr");
+  const speed = number("speed");
+  const optimizer = params.get("optimizer");
+  return {
+    surface: params.get("surface"),
+    optimizer: OPTIMIZERS.includes(optimizer) ? optimizer : null,
+    lr: lr !== null && lr >= 1e-5 && lr <= 10 ? lr : null,
+    speed: SPEEDS.includes(speed) ? speed : null,
+    starts,
+  };
+}
