@@ -50,11 +50,13 @@ class Optimizer:
 
     def _check_hyper(self, key: str, value: Any) -> Any:
         if key == "betas":
-            b1, b2 = (float(v) for v in value)
+            if not isinstance(value, list | tuple) or len(value) != 2:
+                raise ValueError("betas must be a pair of numbers, e.g. [0.9, 0.999]")
+            b1, b2 = (_number("betas", v) for v in value)
             if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
                 raise ValueError("betas must both lie in [0, 1)")
             return (b1, b2)
-        value = float(value)
+        value = _number(key, value)
         if not math.isfinite(value):
             raise ValueError(f"{key} must be a finite number")
         if key in ("momentum", "alpha") and not 0.0 <= value < 1.0:
@@ -81,6 +83,13 @@ class Optimizer:
 
     def _update(self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
+
+
+def _number(name: str, value: Any) -> float:
+    """``value`` as a float, or a ValueError naming the hyper-parameter."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    return float(value)
 
 
 class GD(Optimizer):

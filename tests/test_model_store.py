@@ -21,6 +21,7 @@ from app.mnist.network import Network
 def _own_data_dir(tmp_path, monkeypatch):
     """Never touch a data folder shared with other tests."""
     monkeypatch.setenv("GDVIZ_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("GDVIZ_MODEL_PATH", raising=False)
 
 
 def trained_looking(seed=0, **kwargs):

@@ -1,40 +1,72 @@
-"""The ``/ws/descent`` client messages as typed models, parsed by one TypeAdapter."""
+"""The ``/ws/descent`` client messages as typed models, parsed by one TypeAdapter.
+
+Field names, defaults and limits follow DESIGN.md's protocol.  Models are strict
+(no "0.1" strings for numbers, no unknown fields), so a typo gets an error naming
+it instead of being silently ignored.  Whether a hyper-parameter fits the chosen
+optimizer, and its range, is checked by the optimizer itself (one set of rules).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from app.descent import COORDINATE_LIMIT
 from app.optimizers import OPTIMIZERS
 from app.surfaces import SURFACES
-from app.web.ws_common import register_tags
-
-SurfaceName = Literal[tuple(SURFACES)]  # type: ignore[valid-type]
-OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
-Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
-Point = tuple[Coordinate, Coordinate]
-LearningRate = Annotated[float, Field(gt=0, le=1e3, allow_inf_nan=False)]
-Speed = Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)]
-RunId = Annotated[str, Field(min_length=1, max_length=32)]
-HyperValue = Annotated[float, Field(allow_inf_nan=False)] | tuple[float, float]
-Hyper = Annotated[dict[Literal["momentum", "alpha", "betas", "eps"], HyperValue], Field()]
 
 MAX_RUNS = 16
 MAX_STEPS = 1_000_000
+MAX_SPEED = 100_000  # steps per second per run; 0 means as fast as possible
+MAX_LR = 1e3
+MAX_STEP_N = 10_000  # steps per "step" message
+RUN_LETTERS = "abcdefghijklmnop"  # default ids, by position (MAX_RUNS of them)
+
+SurfaceName = Literal[tuple(SURFACES)]  # type: ignore[valid-type]
+OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Coordinate = Annotated[float, Field(ge=-COORDINATE_LIMIT, le=COORDINATE_LIMIT, allow_inf_nan=False)]
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
+LearningRate = Annotated[float, Field(gt=0, le=MAX_LR, allow_inf_nan=False)]
+Speed = Annotated[float, Field(ge=0, le=MAX_SPEED, allow_inf_nan=False)]
+
+
+def _run_id(value: str) -> str:
+    if not RUN_ID.fullmatch(value):
+        raise ValueError(f"a run id is 1 to 32 letters, digits, '_' or '-', not {value[:40]!r}")
+    return value
+
+
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+RunId = Annotated[str, AfterValidator(_run_id)]
 
 
 class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Hyper(Message):
+    """torch's names; which ones apply depends on the optimizer."""
+
+    momentum: Finite | None = None
+    alpha: Finite | None = None
+    betas: Annotated[list[Finite], Field(min_length=2, max_length=2)] | None = None
+    eps: Finite | None = None
+
+    def given(self) -> dict[str, Any]:
+        """Only the hyper-parameters the client named."""
+        return self.model_dump(exclude_none=True)
 
 
 class RunSpec(Message):
-    id: RunId | None = None
-    start: Point | None = None
+    id: RunId | None = None  # default: "a", "b", … by position
+    start: Point | None = None  # default: the surface's default start
     optimizer: OptimizerName = "gd"
-    lr: LearningRate | None = None
-    hyper: Hyper = {}
-    speed: Speed | None = None
+    lr: LearningRate | None = None  # default: the surface's default lr
+    hyper: Hyper = Hyper()
+    speed: Speed | None = None  # extension: this run's own speed (default: the start's)
 
 
 class Start(Message):
@@ -43,15 +75,21 @@ class Start(Message):
     runs: Annotated[list[RunSpec], Field(min_length=1, max_length=MAX_RUNS)] = [RunSpec()]
     max_steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 2000
     speed: Speed = 60
-    paused: bool = False
+    paused: bool = False  # extension: send step 0 and wait for "resume" or "step"
 
 
 class Set(Message):
     type: Literal["set"]
-    run: RunId | None = None
+    run: RunId | None = None  # None: every run
     lr: LearningRate | None = None
     speed: Speed | None = None
     hyper: Hyper | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Set:
+        if self.lr is None and self.speed is None and self.hyper is None:
+            raise ValueError("a set message needs lr, speed or hyper")
+        return self
 
 
 class Move(Message):
@@ -62,7 +100,7 @@ class Move(Message):
 
 class Step(Message):
     type: Literal["step"]
-    n: Annotated[int, Field(ge=1, le=10_000)] = 1
+    n: Annotated[int, Field(ge=1, le=MAX_STEP_N)] = 1
 
 
 class Pause(Message):
@@ -77,8 +115,7 @@ class Stop(Message):
     type: Literal["stop"]
 
 
-DescentMessage = Annotated[
-    Start | Set | Move | Step | Pause | Resume | Stop, Field(discriminator="type")
-]
-descent_messages: TypeAdapter = TypeAdapter(DescentMessage)
-register_tags("start", "set", "move", "step", "pause", "resume", "stop")
+ClientMessage = Start | Set | Move | Step | Pause | Resume | Stop
+descent_messages: TypeAdapter[ClientMessage] = TypeAdapter(
+    Annotated[ClientMessage, Field(discriminator="type")]
+)

@@ -1,69 +1,300 @@
-"""``/ws/descent``: validate client messages, pace the runs, send their steps.
+"""``/ws/descent``: validate client messages, pace the runs, stream their steps.
 
-Two tasks share one connection: the receiver applies messages to the session as
-they arrive; the streamer computes each frame's steps and sends the outbox.  The
-streamer awaits every send (so a slow client slows its runs instead of growing
-memory) and sleeps between frames (so a ``set`` is applied before the next step).
+A connection is two loops over one ``DescentSession``.  The receive loop only
+validates messages and applies them to the session (cheap: settings, restarts,
+step requests), so a ``set`` takes effect from the next step computed.  The
+send loop does all the stepping, once per frame (~60 Hz): it computes what each
+run owes this frame, within a time budget, and sends one ``steps`` message per run
+per frame.  It awaits every send before computing more (a slow client slows its
+runs instead of growing memory) and sleeps or yields between frames, so the
+receive loop always gets its turn.  When the client leaves, both stop at once.
+
+``DescentSession`` does no I/O: every message owed to the client goes, in order,
+into its ``outbox``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
-from app.web.descent_schemas import descent_messages
-from app.web.descent_session import DescentSession
+from app.descent import DescentRun, Step
+from app.surfaces import SURFACES
+from app.web.descent_schemas import (
+    RUN_LETTERS,
+    ClientMessage,
+    Move,
+    Pause,
+    Resume,
+    Set,
+    Start,
+    Stop,
+    descent_messages,
+)
+from app.web.descent_schemas import Step as StepMessage
 from app.web.origin import accept_if_same_origin
-from app.web.ws_common import BadMessage, dumps, error_message, parse_message
+from app.web.ws_common import (
+    BadMessage,
+    dumps,
+    error,
+    parse_message,
+    receive_raw,
+    run_until_one_ends,
+)
 
 router = APIRouter()
 
-FRAME = 1 / 60  # seconds: at most ~60 messages a second per run
+FRAME = 1 / 60  # seconds: at most ~60 steps messages a second per run
+# Seconds of stepping per frame at full speed.  Encoding the steps as JSON costs about
+# as much again, so this fills a 60 Hz frame; more only delays a `set`'s visible effect.
+COMPUTE_BUDGET = 0.008
+MAX_FRAME_GAP = 0.1  # a late frame never turns into more than 0.1 s worth of steps
+CHUNK = 512  # steps per run per turn when runs share the budget (round robin)
+MAX_PENDING = 100_000  # "step" requests queued per paused run
+MAX_QUEUED = 1_000  # messages owed to the client before we stop reading from it
+
+
+@dataclass(eq=False)
+class RunSlot:
+    """A run plus what the stream needs around it: its id, speed, pause and step credit."""
+
+    id: str
+    run: DescentRun
+    speed: float
+    paused: bool
+    stopped: bool = False
+    credit: float = 0.0  # steps earned by elapsed time, not yet computed
+    pending: int = 0  # steps asked for by "step" while paused
+
+    @property
+    def live(self) -> bool:
+        return self.run.running and not self.stopped
+
+    @property
+    def state(self) -> str:
+        if self.stopped:
+            return "stopped"
+        if self.run.running:
+            return "paused" if self.paused else "running"
+        return self.run.state
+
+    def due(self, elapsed: float) -> float:
+        """Bank the credit earned in ``elapsed`` seconds; return the steps due this frame.
+
+        inf means as many as the frame's time budget allows (speed 0).
+        """
+        if not self.live:
+            return 0
+        if self.paused:
+            return self.pending
+        if self.speed == 0:
+            return math.inf
+        self.credit = min(self.credit + self.speed * elapsed, self.speed * MAX_FRAME_GAP + 1)
+        return int(self.credit)
+
+    def computed(self, count: int) -> None:
+        if self.paused:
+            self.pending -= count
+        elif self.speed:
+            self.credit -= count
+        if not self.live:
+            self.credit, self.pending = 0.0, 0
+
+
+class DescentSession:
+    """The runs of one connection and the messages owed to its client."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, RunSlot] = {}
+        self.outbox: deque[dict] = deque()
+
+    # --- client messages ------------------------------------------------------------
+
+    def handle(self, message: ClientMessage) -> None:
+        """Apply one validated message; raise BadMessage (changing nothing) if it cannot."""
+        getattr(self, f"_on_{message.type}")(message)
+
+    def _on_start(self, message: Start) -> None:
+        surface = SURFACES[message.surface]
+        slots: dict[str, RunSlot] = {}
+        for index, spec in enumerate(message.runs):
+            run_id = spec.id or RUN_LETTERS[index]
+            if run_id in slots:
+                raise BadMessage(f"two runs share the id {run_id!r}: give each run its own id")
+            try:
+                run = DescentRun(
+                    surface,
+                    spec.start,
+                    spec.optimizer,
+                    spec.lr,
+                    spec.hyper.given(),
+                    message.max_steps,
+                )
+            except ValueError as problem:
+                raise BadMessage(f"run {run_id!r}: {problem}") from None
+            speed = message.speed if spec.speed is None else spec.speed
+            slots[run_id] = RunSlot(run_id, run, speed, paused=message.paused)
+        self.slots = slots  # a new start replaces every run
+        for slot in slots.values():
+            self._announce_start(slot)
+
+    def _on_set(self, message: Set) -> None:
+        targets = self._targets(message.run)
+        hyper = message.hyper.given() if message.hyper else {}
+        for slot in targets:  # check every run first: a bad set changes nothing
+            try:
+                slot.run.check_hyper(**hyper)
+            except ValueError as problem:
+                raise BadMessage(f"run {slot.id!r}: {problem}") from None
+        for slot in targets:
+            slot.run.set_hyper(**hyper)
+            if message.lr is not None:
+                slot.run.set_lr(message.lr)
+            if message.speed is not None:
+                slot.speed = message.speed
+
+    def _on_move(self, message: Move) -> None:
+        slot = self._targets(message.run)[0]
+        slot.run.restart(message.start)
+        slot.stopped, slot.paused, slot.credit, slot.pending = False, False, 0.0, 0
+        self._announce_start(slot)
+
+    def _on_step(self, message: StepMessage) -> None:
+        """Queue n more steps for every paused run; the stream computes them."""
+        for slot in self._targets(None):
+            if slot.live and slot.paused:
+                slot.pending = min(slot.pending + message.n, MAX_PENDING)
+
+    def _on_pause(self, message: Pause) -> None:
+        for slot in self._targets(None):
+            if slot.live and not slot.paused:
+                slot.paused, slot.credit, slot.pending = True, 0.0, 0
+                self._status(slot)
+
+    def _on_resume(self, message: Resume) -> None:
+        for slot in self._targets(None):
+            if slot.live and slot.paused:
+                slot.paused, slot.credit, slot.pending = False, 0.0, 0
+                self._status(slot)
+
+    def _on_stop(self, message: Stop) -> None:
+        for slot in self._targets(None):
+            if slot.live:
+                slot.stopped = True
+                self._status(slot, f"stopped at step {slot.run.i:,}")
+
+    # --- the stream ---------------------------------------------------------------------
+
+    @property
+    def has_work(self) -> bool:
+        """True while some run would compute steps on the next frame."""
+        return any(s.live and (s.pending if s.paused else True) for s in self.slots.values())
+
+    def produce(self, elapsed: float, budget: float = COMPUTE_BUDGET) -> int:
+        """Compute the steps due ``elapsed`` seconds after the last frame, queue them, count them.
+
+        Runs take turns in chunks until each has what it is owed or ``budget``
+        seconds are spent; each run's steps of this frame go out as one message.
+        """
+        elapsed = min(max(elapsed, 0.0), MAX_FRAME_GAP)
+        owed = {slot: slot.due(elapsed) for slot in self.slots.values()}
+        batches: dict[RunSlot, list[Step]] = {slot: [] for slot in owed if owed[slot] >= 1}
+        deadline = time.perf_counter() + budget
+        turn = list(batches)
+        while turn:  # at least one turn per frame, however small the budget
+            for slot in turn:
+                batch = batches[slot]
+                batch += slot.run.advance(int(min(CHUNK, owed[slot] - len(batch))))
+            turn = [s for s in turn if s.run.running and len(batches[s]) < owed[s]]
+            if time.perf_counter() >= deadline:
+                break
+        for slot, batch in batches.items():
+            slot.computed(len(batch))
+            self._emit(slot, batch)
+            if not slot.run.running:
+                self._status(slot, slot.run.reason)
+        return sum(map(len, batches.values()))
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _targets(self, run_id: str | None) -> list[RunSlot]:
+        if not self.slots:
+            raise BadMessage('there are no runs yet: send {"type": "start"} first')
+        if run_id is None:
+            return list(self.slots.values())
+        if run_id not in self.slots:
+            raise BadMessage(f"no run with id {run_id!r} (the runs are {', '.join(self.slots)})")
+        return [self.slots[run_id]]
+
+    def _announce_start(self, slot: RunSlot) -> None:
+        self._emit(slot, [slot.run.first_step()])
+        self._status(slot, slot.run.reason)
+
+    def _emit(self, slot: RunSlot, steps: list[Step]) -> None:
+        if steps:
+            self.outbox.append({"type": "steps", "run": slot.id, "steps": steps})
+
+    def _status(self, slot: RunSlot, reason: str = "") -> None:
+        self.outbox.append(
+            {"type": "status", "run": slot.id, "state": slot.state, "reason": reason}
+        )
+
+
+# --- the connection ---------------------------------------------------------------------
 
 
 @router.websocket("/ws/descent")
 async def descent_socket(websocket: WebSocket) -> None:
     """Run descents for one client until it disconnects."""
-    if not await accept_if_same_origin(websocket):
-        return
-    session = DescentSession()
-    wake = asyncio.Event()
-    streamer = asyncio.create_task(_stream(websocket, session, wake))
-    try:
+    if await accept_if_same_origin(websocket):
+        await Connection(websocket).serve()
+
+
+class Connection:
+    """One client's receive loop and send loop around its session."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.session = DescentSession()
+        self.wake = asyncio.Event()  # set by the receiver: there is something to do
+        self.drained = asyncio.Event()  # set by the sender: the outbox is empty
+
+    async def serve(self) -> None:
+        await run_until_one_ends(self._receive(), self._send())
+
+    async def _receive(self) -> None:
+        """Validate and apply each message; a bad one gets an error and changes nothing."""
+        session = self.session
         while True:
-            text = await websocket.receive_text()
+            if len(session.outbox) >= MAX_QUEUED:  # a client that sends but never reads
+                self.drained.clear()
+                await self.drained.wait()
+            raw = await receive_raw(self.websocket)
             try:
-                session.handle(parse_message(text, descent_messages))
-            except BadMessage as error:
-                session.outbox.append({"type": "error", "message": str(error)})
-            wake.set()
-    except WebSocketDisconnect:
-        pass
-    finally:
-        streamer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await streamer
+                session.handle(parse_message(raw, descent_messages))
+            except BadMessage as problem:
+                session.outbox.append(error(str(problem)))
+            self.wake.set()
 
-
-async def _stream(websocket: WebSocket, session: DescentSession, wake: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    last = loop.time()
-    while True:
-        if not session.has_work and not session.outbox:
-            wake.clear()
-            await wake.wait()
-            last = loop.time()
-        now = loop.time()
-        session.produce(now - last)
-        last = now
-        while session.outbox:
-            message = session.outbox.popleft()
-            try:
-                text = dumps(message)
-            except ValueError:  # a bug, never the client's fault: say so, send nothing bad
-                text = error_message("internal error: a non-finite number was not sent")
-            await websocket.send_text(text)
-        spent = loop.time() - now
-        await asyncio.sleep(max(FRAME - spent, 0.0))
+    async def _send(self) -> None:
+        """Once per frame: compute what the runs owe, send it, then let the receiver run."""
+        session, loop = self.session, asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            if not session.has_work and not session.outbox:
+                self.wake.clear()
+                await self.wake.wait()
+                last = loop.time()  # time spent idle earns no steps
+            began = loop.time()
+            produced = session.produce(began - last)
+            last = began
+            while session.outbox:
+                await self.websocket.send_text(dumps(session.outbox.popleft()))
+            self.drained.set()
+            if produced or session.has_work:  # pace the steps; answer anything else at once
+                await asyncio.sleep(max(FRAME - (loop.time() - began), 0.0))
