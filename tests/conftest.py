@@ -110,9 +110,9 @@ def page(browser):
     new_page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
     new_page.on(
         "console",
-        lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-        if msg.type == "error"
-        else None,
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
     )
     yield new_page
     context.close()
