@@ -123,3 +123,12 @@ def page(browser):
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in this
+    thread until the session ends, which would break later tests that call asyncio.run."""
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: "browser" in item.path.parts)
