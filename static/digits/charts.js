@@ -1,0 +1,107 @@
+// The cost and accuracy curves: one colour per training run, kept for comparison.
+import { ACCENTS } from "../lab/state.js";
+
+const FONT = { family: "system-ui, sans-serif", size: 12, color: "#374151" };
+const CONFIG = { displaylogo: false, responsive: true };
+const MAX_POINTS = 20000; // batch-cost points drawn per run; every step still arrives
+const TRACES_PER_RUN = 3; // batch cost, smoothed, test cost
+const SMOOTHING = 0.95;
+
+export class Curves {
+  constructor(costEl, accuracyEl) {
+    this.costEl = costEl;
+    this.accuracyEl = accuracyEl;
+    this.runs = [];
+    this.log = false;
+    this.pending = new Map();
+    this.reset();
+  }
+
+  reset() {
+    this.runs = [];
+    Plotly.newPlot(this.costEl, [], this.costLayout(), CONFIG);
+    Plotly.newPlot(this.accuracyEl, [], this.accuracyLayout(), CONFIG);
+  }
+
+  costLayout() {
+    return { margin: { l: 55, r: 10, t: 28, b: 38 }, font: FONT, title: { text: "cost", font: { size: 13 }, x: 0.02 },
+      xaxis: { title: { text: "epochs", standoff: 2 }, rangemode: "tozero" },
+      yaxis: { title: { text: "cost" }, type: this.log ? "log" : "linear", rangemode: "tozero" },
+      legend: { orientation: "h", y: 1.12, x: 0.25, font: { size: 11 } } };
+  }
+
+  accuracyLayout() {
+    return { margin: { l: 55, r: 10, t: 24, b: 36 }, font: FONT, showlegend: false,
+      title: { text: "test accuracy", font: { size: 13 }, x: 0.02 },
+      xaxis: { title: { text: "epochs", standoff: 2 }, rangemode: "tozero" },
+      yaxis: { range: [0, 1], tickformat: ".0%" } };
+  }
+
+  setLog(on) {
+    this.log = on;
+    Plotly.relayout(this.costEl, { "yaxis.type": on ? "log" : "linear" });
+  }
+
+  // A new training run: three cost traces and one accuracy trace in its own colour.
+  addRun(info) {
+    const color = ACCENTS[this.runs.length % ACCENTS.length];
+    const label = `run ${this.runs.length + 1} (${info.shuffle_labels ? "shuffled labels" : "real labels"})`;
+    const stride = Math.max(1, Math.ceil(info.total_steps / MAX_POINTS));
+    const run = { color, label, stride, ema: 0, count: 0 };
+    this.runs.push(run);
+    const dash = info.shuffle_labels ? "dot" : "solid";
+    Plotly.addTraces(this.costEl, [
+      { type: "scattergl", mode: "lines", x: [], y: [], name: `${label} batch cost`, showlegend: false,
+        line: { color, width: 1 }, opacity: 0.25, hoverinfo: "skip" },
+      { type: "scattergl", mode: "lines", x: [], y: [], name: label, line: { color, width: 2.2, dash } },
+      { type: "scatter", mode: "markers", x: [], y: [], name: `${label} test cost`, showlegend: false,
+        marker: { color, size: 7, symbol: "diamond", line: { color: "#111827", width: 1 } } },
+    ]);
+    Plotly.addTraces(this.accuracyEl, [{ type: "scatter", mode: "lines+markers", x: [], y: [],
+      name: label, line: { color, width: 2, dash }, marker: { size: 5 } }]);
+  }
+
+  // Buffer steps; draw() extends the traces once per animation frame.
+  progress(steps, nTrain) {
+    const run = this.runs.length - 1;
+    const run_ = this.runs[run];
+    const buf = this.buffer(run);
+    for (const s of steps) {
+      // An exponential moving average, bias-corrected (as Adam does) so it starts on the data.
+      run_.ema = SMOOTHING * run_.ema + (1 - SMOOTHING) * s.cost;
+      run_.count += 1;
+      if ((run_.count - 1) % run_.stride === 0) {
+        const x = s.samples_seen / nTrain;
+        buf.batch.x.push(x); buf.batch.y.push(s.cost);
+        buf.smooth.x.push(x); buf.smooth.y.push(run_.ema / (1 - SMOOTHING ** run_.count));
+      }
+    }
+  }
+
+  evaluation(e, nTrain) {
+    const buf = this.buffer(this.runs.length - 1);
+    const x = e.samples_seen / nTrain;
+    if (e.test_cost !== null) { buf.test.x.push(x); buf.test.y.push(e.test_cost); }
+    if (e.test_accuracy !== null) { buf.accuracy.x.push(x); buf.accuracy.y.push(e.test_accuracy); }
+  }
+
+  buffer(run) {
+    if (!this.pending.has(run)) {
+      const empty = () => ({ x: [], y: [] });
+      this.pending.set(run, { batch: empty(), smooth: empty(), test: empty(), accuracy: empty() });
+    }
+    return this.pending.get(run);
+  }
+
+  draw() {
+    for (const [run, buf] of this.pending) {
+      const base = run * TRACES_PER_RUN;
+      const parts = [buf.batch, buf.smooth, buf.test];
+      const index = [base, base + 1, base + 2].filter((_, k) => parts[k].x.length);
+      const used = parts.filter((p) => p.x.length);
+      if (used.length) Plotly.extendTraces(this.costEl, { x: used.map((p) => p.x), y: used.map((p) => p.y) }, index);
+      if (buf.accuracy.x.length) Plotly.extendTraces(this.accuracyEl, { x: [buf.accuracy.x], y: [buf.accuracy.y] }, [run]);
+    }
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,94 @@
+// The drawing pad: white ink on black like MNIST, a thick round anti-aliased brush,
+// mouse, pen and touch through pointer events.
+export class DrawingPad {
+  constructor(canvas, onStrokeEnd) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d", { willReadFrequently: true });
+    this.onStrokeEnd = onStrokeEnd;
+    this.inked = false;
+    this.clear();
+    canvas.addEventListener("pointerdown", (e) => this.down(e));
+    canvas.addEventListener("pointermove", (e) => this.move(e));
+    canvas.addEventListener("pointerup", (e) => this.up(e));
+    canvas.addEventListener("pointercancel", (e) => this.up(e));
+  }
+
+  clear() {
+    this.ctx.fillStyle = "#000";
+    this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    this.inked = false;
+  }
+
+  point(event) {
+    const box = this.canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * (this.canvas.width / box.width),
+      (event.clientY - box.top) * (this.canvas.height / box.height)];
+  }
+
+  down(event) {
+    event.preventDefault();
+    this.canvas.setPointerCapture(event.pointerId);
+    this.last = this.point(event);
+    this.stroke(this.last, this.last);
+  }
+
+  move(event) {
+    if (!this.last) return;
+    const next = this.point(event);
+    this.stroke(this.last, next);
+    this.last = next;
+  }
+
+  up() {
+    if (!this.last) return;
+    this.last = null;
+    this.onStrokeEnd();
+  }
+
+  stroke([x0, y0], [x1, y1]) {
+    const ctx = this.ctx;
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = this.canvas.width / 13;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.beginPath();
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(x1 + 0.01, y1);
+    ctx.stroke();
+    this.inked = true;
+  }
+
+  // Gray levels 0..1 (ink = 1), row-major, as POST /api/mnist/classify wants them.
+  pixels() {
+    const { width, height } = this.canvas;
+    const data = this.ctx.getImageData(0, 0, width, height).data;
+    const gray = new Array(width * height);
+    for (let k = 0; k < gray.length; k++) gray[k] = Math.round((data[4 * k] / 255) * 1000) / 1000;
+    return { width, height, pixels: gray };
+  }
+}
+
+// Paint a grid of values onto a small canvas with a colour function.
+export function paint(canvas, values, size, color) {
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(size, size);
+  values.forEach((v, k) => {
+    const [r, g, b] = color(v);
+    image.data.set([r, g, b, 255], 4 * k);
+  });
+  ctx.putImageData(image, 0, 0);
+}
+
+// Playground's orange (+) / blue (−) scale through white, for weights.
+export function diverging(scale) {
+  return (v) => {
+    const t = Math.max(-1, Math.min(1, v / scale));
+    const [r, g, b] = t >= 0 ? [249, 115, 22] : [37, 99, 235];
+    const a = Math.abs(t);
+    return [255 + (r - 255) * a, 255 + (g - 255) * a, 255 + (b - 255) * a];
+  };
+}
+
+export const grayInk = (v) => [255 * v, 255 * v, 255 * v];
