@@ -84,11 +84,7 @@ class TrainConnection:
         while True:
             raw = await receive_raw(self.websocket)
             try:
-                message = parse_message(raw, train_messages, limit=MAX_CLASSIFY_BYTES)
-                if not isinstance(message, Classify) and len(raw) > MAX_MESSAGE_BYTES:
-                    raise BadMessage(
-                        f"message too large (the limit is {MAX_MESSAGE_BYTES:,} bytes)"
-                    )
+                message = parse_message(raw, train_messages, limit=_size_limit(raw))
                 await getattr(self, f"_on_{message.type}")(message)
             except BadMessage as problem:
                 self.put(error(str(problem)))
@@ -258,6 +254,12 @@ class TrainConnection:
                 "max": scale,
             }
         )
+
+
+def _size_limit(raw: str | bytes) -> int:
+    """Only a canvas to classify may exceed the usual cap (its "type" comes first)."""
+    head = raw[:200] if isinstance(raw, str) else raw[:200].decode(errors="replace")
+    return MAX_CLASSIFY_BYTES if '"classify"' in head else MAX_MESSAGE_BYTES
 
 
 def _timed_run(trainer: Trainer, steps: int):

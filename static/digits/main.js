@@ -174,22 +174,13 @@ function showPrediction(m) {
 
 // --- classifying ----------------------------------------------------------------------
 
-async function classify() {
+function classify() {
   if (!pad.inked) {
     say("draw a digit on the black square first", true);
     return;
   }
-  const drawing = pad.pixels();
-  if (state.live) {
-    socket.send({ type: "classify", ...drawing });
-    return;
-  }
-  const response = await fetch("/api/mnist/classify", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(drawing),
-  });
-  const body = await response.json();
-  if (response.ok) showPrediction({ ...body, by: "saved" });
-  else say(`⚠ ${body.detail}`, true);
+  // The socket answers with the live network, or else the saved one, or says there is none.
+  socket.send({ type: "classify", ...pad.pixels() });
 }
 
 // --- controls -------------------------------------------------------------------------
@@ -218,6 +209,7 @@ function wire() {
   $("classify").addEventListener("click", () => classify());
   $("clear").addEventListener("click", () => {
     pad.clear();
+    state.prediction = null;
     $("prediction").textContent = "?";
     $("prediction-by").textContent = "draw a digit";
   });

@@ -1,0 +1,80 @@
+"""/api/mnist: the dataset in use, and classifying a drawing with the saved network."""
+
+import numpy as np
+import pytest
+
+from app.mnist.model_store import save_network
+from app.mnist.training import TrainConfig, Trainer
+
+
+def drawing_of(image28: np.ndarray, scale: int = 10) -> dict:
+    """A 28×28 MNIST digit blown up to a (28·scale)² canvas, as the page sends it."""
+    big = np.kron(image28.reshape(28, 28), np.ones((scale, scale)))
+    return {"width": 28 * scale, "height": 28 * scale, "pixels": big.ravel().round(3).tolist()}
+
+
+@pytest.fixture(scope="module")
+def trained(mnist):
+    trainer = Trainer(TrainConfig(epochs=3, batch_size=10), mnist)
+    trainer.run(trainer.total_steps)
+    return trainer.network
+
+
+def test_dataset_reports_the_source(client, mnist):
+    info = client.get("/api/mnist/dataset").json()
+    assert info["train"] == len(mnist.y_train) and info["test"] == len(mnist.y_test)
+    assert info["source"] == mnist.source
+
+
+def test_classify_without_a_saved_network_is_409(client, mnist):
+    response = client.post("/api/mnist/classify", json=drawing_of(mnist.x_test[0]))
+    assert response.status_code == 409
+    assert "gdviz train" in response.json()["detail"]
+
+
+def test_classify_uses_the_latest_saved_network(client, mnist, trained):
+    save_network(trained)
+    right = 0
+    for k in range(20):
+        body = client.post("/api/mnist/classify", json=drawing_of(mnist.x_test[k])).json()
+        assert len(body["probabilities"]) == 10 and abs(sum(body["probabilities"]) - 1) < 1e-9
+        assert len(body["input"]) == 784 and len(body["activations"]) == 2
+        right += body["digit"] == mnist.y_test[k]
+    assert right >= 15  # a digit blown up ×10 is still the digit
+    # a newer save is used without a restart
+    untrained = Trainer(TrainConfig(epochs=1), mnist).network
+    save_network(untrained)
+    body = client.post("/api/mnist/classify", json=drawing_of(mnist.x_test[0])).json()
+    assert body["probabilities"] == pytest.approx(
+        untrained.forward(np.array([body["input"]], dtype=np.float32))[0]
+        / untrained.forward(np.array([body["input"]], dtype=np.float32))[0].sum(),
+        rel=1e-5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        ({"width": 10, "height": 10, "pixels": [0.0] * 100}, "empty"),
+        ({"width": 10, "height": 10, "pixels": [0.5] * 99}, "100"),
+        ({"width": 2, "height": 2, "pixels": [0, 0, 2, 0]}, "less than or equal to 1"),
+        ({"width": 2, "height": 2, "pixels": [0, 0, -1, 0]}, "greater than or equal to 0"),
+        ({"width": 5000, "height": 2, "pixels": [0]}, "width"),
+        ({"width": 2, "height": 2}, "pixels: field required"),
+    ],
+)
+def test_bad_drawings_are_explained(client, trained, payload, words):
+    save_network(trained)
+    response = client.post("/api/mnist/classify", json=payload)
+    assert response.status_code == 422
+    assert words in response.json()["detail"].lower()
+
+
+def test_non_finite_pixels_are_refused(client, trained):
+    save_network(trained)
+    response = client.post(
+        "/api/mnist/classify",
+        content='{"width": 1, "height": 1, "pixels": [NaN]}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
