@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.settings import STATIC_DIR
@@ -19,7 +20,8 @@ PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.mi
 
 def create_app() -> FastAPI:
     """Return a new gdviz application (one per server; tests build their own)."""
-    app = FastAPI(
+    # FastAPIOffline serves /docs and /redoc from local files: no CDN, so they work offline.
+    app = FastAPIOffline(
         title="gdviz",
         version=__version__,
         description="Gradient descent on test surfaces and the MNIST digit network, live.",
