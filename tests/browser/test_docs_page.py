@@ -7,6 +7,6 @@ pytestmark = pytest.mark.browser
 
 def test_docs_page_works_offline(live_server, page):
     page.goto(live_server + "/docs")
-    page.wait_for_selector("text=/api/mnist/classify")
+    page.get_by_text("/api/mnist/classify", exact=True).wait_for()
     for route in ("/api/surfaces", "/api/surfaces/{name}/grid", "/api/mnist/dataset"):
-        assert page.locator(f"text={route}").count() >= 1
+        assert page.get_by_text(route, exact=True).count() >= 1
