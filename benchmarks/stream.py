@@ -1,7 +1,7 @@
 """Surface-run streaming: steps per second delivered to a client, and `set` round trips.
 
-Starts a real gdviz server on a free loopback port (uvicorn in a thread) and talks
-to it with the ``websockets`` client, as a browser would.
+Starts a real gdviz server on a free loopback port (its own process) and talks to
+it with the ``websockets`` client, as a browser would.
 """
 
 from __future__ import annotations
@@ -10,36 +10,43 @@ import asyncio
 import json
 import socket
 import statistics
-import threading
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import uvicorn
 import websockets
-
-from app.web.app import create_app
 
 
 @contextmanager
 def running_server() -> Iterator[str]:
-    """A gdviz server on 127.0.0.1 at a free port; yields its ws:// base URL."""
+    """``gdviz serve`` in its own process on a free loopback port; yields its ws:// URL.
+
+    A separate process, as for a browser: a server thread inside the measuring
+    process would share its GIL with the client and measure the contention instead.
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(), ws="websockets-sansio", ws_per_message_deflate=False, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
+    sock.close()
+    command = [sys.executable, "-m", "app", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/surfaces", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("gdviz serve did not start") from None
+                time.sleep(0.1)
         yield f"ws://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.terminate()
+        server.wait(timeout=10)
 
 
 LONG_RUN = {
