@@ -14,7 +14,7 @@ import os
 import time
 
 from fastapi import APIRouter, WebSocket
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, load_mnist
@@ -38,6 +38,8 @@ CHUNK_SECONDS = 0.012  # training time per chunk: about one frame
 WEIGHTS_EVERY = 0.25  # seconds between weight images
 MAX_OWED = 8  # messages queued for a client before training waits for it
 MAX_WEIGHT_IMAGES = 16
+#: found once: threadpool_limits() would search the loaded BLAS libraries on every chunk
+BLAS = ThreadpoolController()
 
 
 def max_trainings() -> int:
@@ -265,7 +267,7 @@ def _size_limit(raw: str | bytes) -> int:
 def _timed_run(trainer: Trainer, steps: int):
     """Run ``steps`` steps on one BLAS thread (the other core serves); return (chunk, s)."""
     started = time.perf_counter()
-    with threadpool_limits(1, user_api="blas"):
+    with BLAS.limit(limits=1, user_api="blas"):
         chunk = trainer.run(steps)
     return chunk, time.perf_counter() - started
 
