@@ -1,4 +1,9 @@
-"""``/api/surfaces``: the surfaces, a point's value and gradient, a contour grid."""
+"""``/api/surfaces``: the surfaces, a point's value and gradient, a contour grid.
+
+The handlers only check input and translate: the maths lives in app.surfaces.
+Nothing non-finite ever leaves: coordinates are limited to |·| ≤ 1e6, and a value
+that still overflows is refused with a reason rather than sent as NaN or Infinity.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,48 @@ import math
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, Field
 
 from app.surfaces import SURFACES, Surface, grid
 
 router = APIRouter(prefix="/api/surfaces", tags=["surfaces"])
 
-LIMIT = 1e6
+LIMIT = 1e6  # the same bound as a descent run's: beyond it a point has left any plot
+GRID_MIN, GRID_MAX, GRID_DEFAULT = 2, 400, 120
+
+Pair = tuple[float, float]
+SurfaceName = Annotated[str, Path(description=f"one of: {', '.join(SURFACES)}")]
 Coordinate = Annotated[float, Query(description="a finite number with |value| ≤ 1e6")]
+GridSize = Annotated[int, Query(ge=GRID_MIN, le=GRID_MAX, description="points per axis (2 to 400)")]
 
 
 class SurfaceInfo(BaseModel):
-    name: str
+    """A surface as the page shows it: formula, plotting domain, minima and a demo."""
+
+    name: str = Field(description="the key used in URLs and WebSocket messages")
     title: str
-    formula: str
-    description: str
-    domain: list[list[float]]
-    minima: list[list[float]]
-    minima_values: list[float]
-    min_value: float | None
-    default_start: list[float]
-    default_lr: float
-    log_color: bool
+    formula: str = Field(description="plain text, e.g. f(x, y) = x² + y²")
+    description: str = Field(description="one sentence on what the surface teaches")
+    domain: tuple[Pair, Pair] = Field(description="((xmin, xmax), (ymin, ymax)), for plotting")
+    minima: list[Pair] = Field(description="every listed minimum (x, y), the global one first")
+    minima_values: list[float] = Field(description="f at each listed minimum, in that order")
+    min_value: float | None = Field(description="the global minimum value; null if none")
+    default_start: Pair = Field(description="a start that gives a good demo")
+    default_lr: float = Field(description="a learning rate that plain gd converges with")
+    log_color: bool = Field(description="colour log(f − min_value + 1): f spans many decades")
 
 
 class Evaluation(BaseModel):
+    """f and its exact gradient at one point."""
+
     value: float
-    gradient: list[float]
+    gradient: Pair = Field(description="(∂f/∂x, ∂f/∂y)")
 
 
 class Grid(BaseModel):
+    """f sampled on the domain; ``z[j][i] = f(x[i], y[j])``, the layout Plotly draws."""
+
     x: list[float]
     y: list[float]
     z: list[list[float]]
@@ -51,34 +67,59 @@ def _surface(name: str) -> Surface:
         ) from None
 
 
-def _check_coordinate(name: str, value: float) -> None:
-    if not math.isfinite(value) or abs(value) > LIMIT:
-        raise HTTPException(422, f"{name} must be a finite number between -1e6 and 1e6")
+def _check_coordinate(axis: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise HTTPException(422, f"{axis} must be a finite number, not {value}")
+    if abs(value) > LIMIT:
+        raise HTTPException(422, f"{axis} must be between -1e6 and 1e6, not {value:g}")
+
+
+def _info(surface: Surface) -> SurfaceInfo:
+    return SurfaceInfo(
+        name=surface.name,
+        title=surface.title,
+        formula=surface.formula,
+        description=surface.description,
+        domain=surface.domain,
+        minima=surface.minima,
+        minima_values=[float(surface.value(*m)) for m in surface.minima],
+        min_value=surface.min_value,
+        default_start=surface.default_start,
+        default_lr=surface.default_lr,
+        log_color=surface.log_color,
+    )
 
 
 @router.get("", response_model=list[SurfaceInfo])
-def list_surfaces() -> list[dict]:
+def list_surfaces() -> list[SurfaceInfo]:
     """Every surface with its formula, domain, minima and a demo start and learning rate."""
-    return [surface.describe() for surface in SURFACES.values()]
+    return [_info(surface) for surface in SURFACES.values()]
 
 
 @router.get("/{name}/eval", response_model=Evaluation)
-def evaluate(name: str, x: Coordinate, y: Coordinate) -> dict:
+def evaluate(name: SurfaceName, x: Coordinate, y: Coordinate) -> Evaluation:
     """f(x, y) and the exact gradient (∂f/∂x, ∂f/∂y) at one point."""
     surface = _surface(name)
     _check_coordinate("x", x)
     _check_coordinate("y", y)
-    value = float(surface.value(x, y))
-    gradient = [float(g) for g in surface.gradient(x, y)]
-    if not all(math.isfinite(v) for v in [value, *gradient]):
-        raise HTTPException(422, "the surface overflows at that point: try one nearer its domain")
-    return {"value": value, "gradient": gradient}
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            value = float(surface.value(x, y))
+            gx, gy = (float(g) for g in surface.gradient(x, y))
+        except ArithmeticError:  # Python floats raise on overflow where NumPy says inf
+            value = gx = gy = math.inf
+    if not all(math.isfinite(v) for v in (value, gx, gy)):
+        raise HTTPException(
+            422, f"f or its gradient overflows at ({x:g}, {y:g}): try a point nearer the domain"
+        )
+    return Evaluation(value=value, gradient=(gx, gy))
 
 
 @router.get("/{name}/grid", response_model=Grid)
-def sample_grid(
-    name: str, n: Annotated[int, Query(ge=2, le=400, description="points per axis")] = 120
-) -> dict:
-    """f on an n×n grid over the surface's domain; z[j][i] = f(x[i], y[j]) as Plotly wants."""
-    xs, ys, zs = grid(_surface(name), n)
-    return {"x": xs.tolist(), "y": ys.tolist(), "z": np.nan_to_num(zs).tolist()}
+def sample_grid(name: SurfaceName, n: GridSize = GRID_DEFAULT) -> Grid:
+    """f on an n × n grid over the surface's domain; z[j][i] = f(x[i], y[j]) as Plotly wants."""
+    surface = _surface(name)
+    xs, ys, zs = grid(surface, n)
+    if not np.all(np.isfinite(zs)):  # the domains are chosen so this cannot happen
+        raise HTTPException(500, f"{surface.title} is not finite everywhere on its domain")
+    return Grid(x=xs.tolist(), y=ys.tolist(), z=zs.tolist())
