@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import AfterValidator, Field, TypeAdapter, model_validator
 
 from app.descent import COORDINATE_LIMIT
 from app.optimizers import OPTIMIZERS
 from app.surfaces import SURFACES
+from app.web.control_messages import Message, Pause, Resume, Stop
 
 MAX_RUNS = 16
 MAX_STEPS = 1_000_000
@@ -41,10 +42,6 @@ def _run_id(value: str) -> str:
 
 RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 RunId = Annotated[str, AfterValidator(_run_id)]
-
-
-class Message(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 class Hyper(Message):
@@ -101,18 +98,6 @@ class Move(Message):
 class Step(Message):
     type: Literal["step"]
     n: Annotated[int, Field(ge=1, le=MAX_STEP_N)] = 1
-
-
-class Pause(Message):
-    type: Literal["pause"]
-
-
-class Resume(Message):
-    type: Literal["resume"]
-
-
-class Stop(Message):
-    type: Literal["stop"]
 
 
 ClientMessage = Start | Set | Move | Step | Pause | Resume | Stop

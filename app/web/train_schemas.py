@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from app.mnist.training import MAX_BATCH, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE
 from app.optimizers import OPTIMIZERS
+from app.web.control_messages import Message, Pause, Resume, Stop
 
 OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 LearningRate = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
@@ -15,10 +16,6 @@ Pixel = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 MAX_SIDE = 1000
 #: a classify message carries a whole canvas: 280×280 gray levels is ~0.5 MB of JSON
 MAX_CLASSIFY_BYTES = 8 * 1024 * 1024
-
-
-class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Start(Message):
@@ -40,18 +37,6 @@ class Start(Message):
 class Set(Message):
     type: Literal["set"]
     lr: LearningRate
-
-
-class Pause(Message):
-    type: Literal["pause"]
-
-
-class Resume(Message):
-    type: Literal["resume"]
-
-
-class Stop(Message):
-    type: Literal["stop"]
 
 
 class Save(Message):
