@@ -27,11 +27,18 @@ def running_server() -> Iterator[str]:
     A separate process, as for a browser: a server thread inside the measuring
     process would share its GIL with the client and measure the contention instead.
     """
+    with server_process() as (url, _):
+        yield url
+
+
+@contextmanager
+def server_process(workers: int = 1) -> Iterator[tuple[str, int]]:
+    """``gdviz serve --workers N`` on a free loopback port; yields (ws:// URL, its pid)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    command = [sys.executable, "-m", "app", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -43,7 +50,7 @@ def running_server() -> Iterator[str]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("gdviz serve did not start") from None
                 time.sleep(0.1)
-        yield f"ws://127.0.0.1:{port}"
+        yield f"ws://127.0.0.1:{port}", server.pid
     finally:
         server.terminate()
         server.wait(timeout=10)
