@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 
 from fastapi import APIRouter, WebSocket
@@ -65,7 +66,7 @@ class TrainConnection:
         self.outbox: asyncio.Queue[dict] = asyncio.Queue()
         self.trainer: Trainer | None = None
         self.training: asyncio.Task | None = None
-        self.running = asyncio.Event()
+        self.running = threading.Event()  # cleared while paused; the training thread waits on it
         self.running.set()
 
     async def serve(self) -> None:
@@ -221,21 +222,42 @@ class TrainConnection:
         return trainer
 
     async def _run(self, trainer: Trainer) -> None:
-        steps, last_weights = 1, time.monotonic()
-        while not trainer.done:
-            await self.running.wait()
-            chunk, seconds = await asyncio.to_thread(_timed_run, trainer, steps)
-            steps = _next_chunk_size(steps, seconds)
-            if chunk.progress:
-                self.put({"type": "progress", "steps": chunk.progress})
-            for evaluation in chunk.evals:
-                self.put({"type": "eval", **evaluation})
-            if time.monotonic() - last_weights > WEIGHTS_EVERY or trainer.done:
-                self._send_weights(trainer)
-                last_weights = time.monotonic()
-            while self.outbox.qsize() > MAX_OWED:  # the client is behind: wait for it
-                await asyncio.sleep(0.005)
-            await asyncio.sleep(0)
+        """Train in one worker thread that posts its messages back to this loop.
+
+        One long-lived thread rather than a thread hop per chunk: every hop costs a
+        wake-up of the event loop and of the worker, which at small batches cost more
+        than the training itself.
+        """
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+
+        def post(messages: list[dict]) -> None:
+            for message in messages:
+                self.put(message)
+
+        def work() -> None:
+            steps, last_weights = 1, time.monotonic()
+            with BLAS.limit(limits=1, user_api="blas"):
+                while not trainer.done and not stop.is_set():
+                    if not self.running.wait(0.05) or self.outbox.qsize() > MAX_OWED:
+                        time.sleep(0.002)  # paused, or the client is behind: wait for it
+                        continue
+                    started = time.perf_counter()
+                    chunk = trainer.run(steps)
+                    steps = _next_chunk_size(steps, time.perf_counter() - started)
+                    messages = (
+                        [{"type": "progress", "steps": chunk.progress}] if chunk.progress else []
+                    )
+                    messages += [{"type": "eval", **evaluation} for evaluation in chunk.evals]
+                    if time.monotonic() - last_weights > WEIGHTS_EVERY or trainer.done:
+                        messages.append(_weights_message(trainer))
+                        last_weights = time.monotonic()
+                    loop.call_soon_threadsafe(post, messages)
+
+        try:
+            await asyncio.to_thread(work)
+        finally:
+            stop.set()  # also when cancelled: the thread ends after its current chunk
         if trainer.diverged:
             self._status("stopped", message="diverged: the cost stopped being a finite number — "
                          "lower the learning rate and train again")  # fmt: skip
@@ -244,32 +266,27 @@ class TrainConnection:
             self._status("finished", step=trainer.step, test_accuracy=final["test_accuracy"])
 
     def _send_weights(self, trainer: Trainer) -> None:
-        images = first_layer_images(trainer.network)[:MAX_WEIGHT_IMAGES]
-        scale = float(abs(images).max()) or 1.0
-        self.put(
-            {
-                "type": "weights",
-                "step": trainer.step,
-                "size": int(images.shape[1]),
-                "images": [[round(float(v), 4) for v in image.ravel()] for image in images],
-                "min": -scale,
-                "max": scale,
-            }
-        )
+        self.put(_weights_message(trainer))
+
+
+def _weights_message(trainer: Trainer) -> dict:
+    """The first layer's weights as images, at most MAX_WEIGHT_IMAGES of them."""
+    images = first_layer_images(trainer.network)[:MAX_WEIGHT_IMAGES]
+    scale = float(abs(images).max()) or 1.0
+    return {
+        "type": "weights",
+        "step": trainer.step,
+        "size": int(images.shape[1]),
+        "images": [[round(float(v), 4) for v in image.ravel()] for image in images],
+        "min": -scale,
+        "max": scale,
+    }
 
 
 def _size_limit(raw: str | bytes) -> int:
     """Only a canvas to classify may exceed the usual cap (its "type" comes first)."""
     head = raw[:200] if isinstance(raw, str) else raw[:200].decode(errors="replace")
     return MAX_CLASSIFY_BYTES if '"classify"' in head else MAX_MESSAGE_BYTES
-
-
-def _timed_run(trainer: Trainer, steps: int):
-    """Run ``steps`` steps on one BLAS thread (the other core serves); return (chunk, s)."""
-    started = time.perf_counter()
-    with BLAS.limit(limits=1, user_api="blas"):
-        chunk = trainer.run(steps)
-    return chunk, time.perf_counter() - started
 
 
 def _next_chunk_size(steps: int, seconds: float) -> int:
