@@ -65,20 +65,39 @@ LONG_RUN = {
 }
 
 
+class AckingClient:
+    """Receives as the page does: every message handled is acknowledged (app.web.flow)."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.received = 0
+
+    async def recv(self) -> dict:
+        message = json.loads(await self.ws.recv())
+        self.received += 1
+        await self.ws.send(f'{{"type":"ack","received":{self.received}}}')
+        return message
+
+
 async def steps_per_second(url: str, seconds: float = 3.0) -> float:
     """Steps received per second from one full-speed run (after a short warm-up)."""
     async with websockets.connect(url + "/ws/descent", compression=None, max_size=None) as ws:
         await ws.send(json.dumps(LONG_RUN))
-        count, started = 0, None
+        client = AckingClient(ws)
+        count, started, expected = 0, None, 0
         deadline = time.perf_counter() + seconds + 0.5
         while time.perf_counter() < deadline:
-            message = json.loads(await ws.recv())
+            message = await client.recv()
             if message["type"] != "steps":
                 continue
             if started is None and time.perf_counter() > deadline - seconds:
                 started = time.perf_counter()
+            steps = message["steps"]
+            if steps[0]["i"] != expected or steps[-1]["i"] != expected + len(steps) - 1:
+                raise RuntimeError(f"steps lost: expected step {expected}, got {steps[0]['i']}")
+            expected += len(steps)
             if started is not None:
-                count += len(message["steps"])
+                count += len(steps)
         return count / (time.perf_counter() - started)
 
 
@@ -87,13 +106,14 @@ async def set_round_trips(url: str, trials: int = 40) -> list[float]:
     times = []
     async with websockets.connect(url + "/ws/descent", compression=None, max_size=None) as ws:
         await ws.send(json.dumps(LONG_RUN))
+        client = AckingClient(ws)
         for trial in range(trials):
             await asyncio.sleep(0.02)
             lr = 1e-7 * (1 + (trial + 1) / 1000)
             sent = time.perf_counter()
             await ws.send(json.dumps({"type": "set", "lr": lr}))
             while True:
-                message = json.loads(await ws.recv())
+                message = await client.recv()
                 if message["type"] == "steps" and any(s["lr"] == lr for s in message["steps"]):
                     times.append((time.perf_counter() - sent) * 1000)
                     break

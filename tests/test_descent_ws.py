@@ -662,3 +662,31 @@ def test_bad_messages_raise_bad_message_with_a_sentence():
 def test_the_frame_rate_and_budget_leave_room_for_the_receiver():
     assert descent_ws.FRAME == pytest.approx(1 / 60)
     assert descent_ws.COMPUTE_BUDGET < descent_ws.FRAME
+
+
+def test_an_acking_client_is_never_more_than_a_window_ahead_and_stop_still_answers(client):
+    """A client that acks paces the stream: unacknowledged, the run waits for it."""
+    with client.websocket_connect("/ws/descent") as ws:
+        ws.send_json(LONG_RUN)
+        received = 0
+        for _ in range(10):  # acknowledge what arrives, as the page does
+            strict_loads(ws.receive_text())
+            received += 1
+            ws.send_json({"type": "ack", "received": received})
+        time.sleep(0.3)  # ~18 frames at 60 Hz: without acks, the run would go on
+        ws.send_json({"type": "stop"})
+        late = receive_until(ws, is_status("stopped"))
+    window = 2 * 1 + 2
+    assert len([m for m in late if m["type"] == "steps"]) <= window
+    i = [s["i"] for m in late if m["type"] == "steps" for s in m["steps"]]
+    assert i == list(range(i[0], i[0] + len(i)))  # every step, in order, none lost
+
+
+def test_acks_beyond_what_was_sent_or_malformed_change_nothing(client):
+    with client.websocket_connect("/ws/descent") as ws:
+        ws.send_json({"type": "ack", "received": 10**6})  # more than was ever sent: clamped
+        ws.send_json({"type": "ack", "received": -1})
+        assert "received" in strict_loads(ws.receive_text())["message"]
+        ws.send_json({**LONG_RUN, "max_steps": 50})
+        messages = receive_until(ws, is_status("max_steps"))
+    assert steps_of(messages)[-1]["i"] == 50

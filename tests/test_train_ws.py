@@ -1,6 +1,7 @@
 """/ws/train: every message, every error path; training streams every step in order."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -147,3 +148,23 @@ def test_foreign_pages_are_refused(client):
     with pytest.raises(WebSocketDisconnect):
         with client.websocket_connect("/ws/train", headers={"origin": "http://evil.example"}):
             pass
+
+
+def test_an_acking_client_holds_the_training_to_its_pace(client, mnist):
+    """Unacknowledged messages stop the training after MAX_AHEAD; stop still answers."""
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "epochs": 100})
+        received = 0
+        while True:  # acknowledge what arrives, as the page does, until training streams
+            message = json.loads(ws.receive_text())
+            received += 1
+            ws.send_json({"type": "ack", "received": received})
+            if message["type"] == "progress":
+                break
+        time.sleep(0.5)  # ~40 chunks of training time: without acks it would run on
+        ws.send_json({"type": "stop"})
+        late = receive(ws, status("stopped"))
+    # the window, one chunk's messages (progress, eval, weights) computed while the last
+    # ack was on its way, then the stop's status
+    assert len(late) <= train_ws.MAX_AHEAD + 3 + 1
+    assert late[-1]["message"] == "stopped by the user"

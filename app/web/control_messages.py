@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Message(BaseModel):
@@ -23,3 +23,10 @@ class Resume(Message):
 
 class Stop(Message):
     type: Literal["stop"]
+
+
+class Ack(Message):
+    """The client has handled ``received`` messages of this connection (see app.web.flow)."""
+
+    type: Literal["ack"]
+    received: Annotated[int, Field(ge=0, le=2**53)]

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, Field, TypeAdapter, model_validator
 from app.descent import COORDINATE_LIMIT
 from app.optimizers import OPTIMIZERS
 from app.surfaces import SURFACES
-from app.web.control_messages import Message, Pause, Resume, Stop
+from app.web.control_messages import Ack, Message, Pause, Resume, Stop
 
 MAX_RUNS = 16
 MAX_STEPS = 1_000_000
@@ -100,7 +100,7 @@ class Step(Message):
     n: Annotated[int, Field(ge=1, le=MAX_STEP_N)] = 1
 
 
-ClientMessage = Start | Set | Move | Step | Pause | Resume | Stop
+ClientMessage = Start | Set | Move | Step | Pause | Resume | Stop | Ack
 descent_messages: TypeAdapter[ClientMessage] = TypeAdapter(
     Annotated[ClientMessage, Field(discriminator="type")]
 )

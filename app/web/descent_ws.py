@@ -25,6 +25,7 @@ from fastapi import APIRouter, WebSocket
 
 from app.descent import DescentRun, Step
 from app.surfaces import SURFACES
+from app.web.control_messages import Ack
 from app.web.descent_schemas import (
     RUN_LETTERS,
     ClientMessage,
@@ -37,6 +38,7 @@ from app.web.descent_schemas import (
     descent_messages,
 )
 from app.web.descent_schemas import Step as StepMessage
+from app.web.flow import AckWindow
 from app.web.origin import accept_if_same_origin
 from app.web.ws_common import (
     BadMessage,
@@ -195,6 +197,11 @@ class DescentSession:
         """True while some run would compute steps on the next frame."""
         return any(s.live and (s.pending if s.paused else True) for s in self.slots.values())
 
+    @property
+    def full_speed(self) -> bool:
+        """True while some run steps as fast as it can (speed 0)."""
+        return any(s.live and not s.paused and s.speed == 0 for s in self.slots.values())
+
     def produce(self, elapsed: float, budget: float = COMPUTE_BUDGET) -> int:
         """Compute the steps due ``elapsed`` seconds after the last frame, queue them, count them.
 
@@ -263,6 +270,7 @@ class Connection:
         self.session = DescentSession()
         self.wake = asyncio.Event()  # set by the receiver: there is something to do
         self.drained = asyncio.Event()  # set by the sender: the outbox is empty
+        self.flow = AckWindow(window=4)
 
     async def serve(self) -> None:
         await run_until_one_ends(self._receive(), self._send())
@@ -276,25 +284,45 @@ class Connection:
                 await self.drained.wait()
             raw = await receive_raw(self.websocket)
             try:
-                session.handle(parse_message(raw, descent_messages))
+                message = parse_message(raw, descent_messages)
+                if isinstance(message, Ack):
+                    self.flow.on_ack(message.received)
+                else:
+                    session.handle(message)
             except BadMessage as problem:
                 session.outbox.append(error(str(problem)))
             self.wake.set()
 
     async def _send(self) -> None:
-        """Once per frame: compute what the runs owe, send it, then let the receiver run."""
-        session, loop = self.session, asyncio.get_running_loop()
+        """Once per frame: compute what the runs owe, send it, then let the receiver run.
+
+        A client that acks (app.web.flow) is never more than a few messages behind:
+        the runs wait for it, and at speed 0 the next frame follows as soon as it has
+        caught up, instead of a fixed frame later.
+        """
+        session, loop, flow = self.session, asyncio.get_running_loop(), self.flow
         last = loop.time()
         while True:
-            if not session.has_work and not session.outbox:
+            if not session.outbox and not (session.has_work and flow.open(self._window())):
                 self.wake.clear()
                 await self.wake.wait()
                 last = loop.time()  # time spent idle earns no steps
             began = loop.time()
-            produced = session.produce(began - last)
+            produced = session.produce(began - last) if flow.open(self._window()) else 0
             last = began
             while session.outbox:
                 await self.websocket.send_text(dumps(session.outbox.popleft()))
+                flow.on_sent()
             self.drained.set()
             if produced or session.has_work:  # pace the steps; answer anything else at once
-                await asyncio.sleep(max(FRAME - (loop.time() - began), 0.0))
+                await asyncio.sleep(self._pause(began))
+
+    def _window(self) -> int:
+        """Messages an acking client may lag: two frames of every run, and its statuses."""
+        return 2 * len(self.session.slots) + 2
+
+    def _pause(self, began: float) -> float:
+        """Seconds to wait before the next frame: none at full speed for an acking client."""
+        if self.flow.acking and self.session.full_speed:
+            return 0.0
+        return max(FRAME - (asyncio.get_running_loop().time() - began), 0.0)

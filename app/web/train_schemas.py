@@ -8,7 +8,7 @@ from pydantic import Field, TypeAdapter
 
 from app.mnist.training import MAX_BATCH, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LAYER_SIZE
 from app.optimizers import OPTIMIZERS
-from app.web.control_messages import Message, Pause, Resume, Stop
+from app.web.control_messages import Ack, Message, Pause, Resume, Stop
 
 OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 LearningRate = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
@@ -51,6 +51,6 @@ class Classify(Message):
 
 
 TrainMessage = Annotated[
-    Start | Set | Pause | Resume | Stop | Save | Classify, Field(discriminator="type")
+    Start | Set | Pause | Resume | Stop | Save | Classify | Ack, Field(discriminator="type")
 ]
 train_messages: TypeAdapter = TypeAdapter(TrainMessage)

@@ -21,6 +21,8 @@ from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, load_mnist
 from app.mnist.model_store import ModelFileError, load_saved_network, save_network
 from app.mnist.training import TrainConfig, Trainer, first_layer_images
+from app.web.control_messages import Ack
+from app.web.flow import AckWindow
 from app.web.origin import accept_if_same_origin
 from app.web.train_schemas import MAX_CLASSIFY_BYTES, Classify, Start, train_messages
 from app.web.ws_common import (
@@ -38,6 +40,7 @@ router = APIRouter()
 CHUNK_SECONDS = 0.012  # training time per chunk: about one frame
 WEIGHTS_EVERY = 0.25  # seconds between weight images
 MAX_OWED = 8  # messages queued for a client before training waits for it
+MAX_AHEAD = 4  # messages an acking client may not yet have handled (app.web.flow)
 MAX_WEIGHT_IMAGES = 16
 #: found once: threadpool_limits() would search the loaded BLAS libraries on every chunk
 BLAS = ThreadpoolController()
@@ -68,6 +71,7 @@ class TrainConnection:
         self.training: asyncio.Task | None = None
         self.running = threading.Event()  # cleared while paused; the training thread waits on it
         self.running.set()
+        self.flow = AckWindow(window=MAX_AHEAD)
 
     async def serve(self) -> None:
         try:
@@ -77,6 +81,7 @@ class TrainConnection:
 
     def put(self, message: dict) -> None:
         self.outbox.put_nowait(message)
+        self.flow.on_sent()  # counted when queued: the queue is part of the lead
 
     async def _send(self) -> None:
         while True:
@@ -114,6 +119,9 @@ class TrainConnection:
         if self.trainer is None:
             raise BadMessage("nothing is training: send start first")
         self.trainer.set_lr(message.lr)
+
+    async def _on_ack(self, message: Ack) -> None:
+        self.flow.on_ack(message.received)
 
     async def _on_pause(self, message) -> None:
         if self._is_training():
@@ -172,6 +180,10 @@ class TrainConnection:
                 await self.training
             except (asyncio.CancelledError, Exception):
                 pass
+
+    def _may_compute(self) -> bool:
+        """False while the client is behind: too much queued here, or unacknowledged."""
+        return self.outbox.qsize() <= MAX_OWED and self.flow.open()
 
     def _status(self, state: str, **fields) -> None:
         self.put({"type": "status", "state": state, **fields})
@@ -239,7 +251,7 @@ class TrainConnection:
             steps, last_weights = 1, time.monotonic()
             with BLAS.limit(limits=1, user_api="blas"):
                 while not trainer.done and not stop.is_set():
-                    if not self.running.wait(0.05) or self.outbox.qsize() > MAX_OWED:
+                    if not self.running.wait(0.05) or not self._may_compute():
                         time.sleep(0.002)  # paused, or the client is behind: wait for it
                         continue
                     started = time.perf_counter()

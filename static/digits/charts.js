@@ -19,6 +19,7 @@ export class Curves {
 
   reset() {
     this.runs = [];
+    this.pending.clear();
     Plotly.newPlot(this.costEl, [], this.costLayout(), CONFIG);
     Plotly.newPlot(this.accuracyEl, [], this.accuracyLayout(), CONFIG);
   }

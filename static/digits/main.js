@@ -70,6 +70,7 @@ function onMessage(m) {
   if (m.type === "error") {
     state.error = m.message;
     say(`⚠ ${m.message}`, true);
+    classifyAnswered();
   } else if (m.type === "status") {
     onStatus(m);
   } else if (m.type === "progress") {
@@ -83,6 +84,7 @@ function onMessage(m) {
     showWeights(m);
   } else if (m.type === "classified") {
     showPrediction(m);
+    classifyAnswered();
   } else if (m.type === "saved") {
     say(`saved (test accuracy ${(100 * m.test_accuracy).toFixed(1)} %): POST /api/mnist/classify now uses it`);
   }
@@ -179,8 +181,25 @@ function classify() {
     say("draw a digit on the black square first", true);
     return;
   }
+  // One request at a time: evaluations come many times a second, and a queue of canvases
+  // would delay every other message (a Stop, say) behind them.
+  if (classifying) {
+    classifyAgain = true;
+    return;
+  }
+  classifying = true;
   // The socket answers with the live network, or else the saved one, or says there is none.
   socket.send({ type: "classify", ...pad.pixels() });
+}
+
+let classifying = false;
+let classifyAgain = false;
+function classifyAnswered() {
+  classifying = false;
+  if (classifyAgain) {
+    classifyAgain = false;
+    classify();
+  }
 }
 
 // --- controls -------------------------------------------------------------------------
@@ -205,7 +224,10 @@ function wire() {
   });
   $("hidden").addEventListener("input", showParameterCount);
   $("log-cost").addEventListener("change", (e) => curves.setLog(e.target.checked));
-  $("clear-curves").addEventListener("click", () => curves.reset());
+  $("clear-curves").addEventListener("click", () => {
+    curves.reset();
+    if (state.training && state.info) curves.addRun(state.info); // the running one keeps drawing
+  });
   $("classify").addEventListener("click", () => classify());
   $("clear").addEventListener("click", () => {
     pad.clear();

@@ -1,6 +1,8 @@
 // A WebSocket that queues messages until it is open and reconnects after a drop.
 // onState("open") on the first connection, onState("reopened") after a reconnect (the server
 // has then forgotten everything, so the page starts its runs again) and onState("closed").
+// Every message handled is acknowledged ({"type": "ack", "received": n}), so the server
+// computes no further ahead than the page has got: a set or a stop shows within a frame.
 export class Socket {
   constructor(path, onMessage, onState = () => {}) {
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
@@ -14,6 +16,7 @@ export class Socket {
 
   connect() {
     this.ws = new WebSocket(this.url);
+    this.received = 0; // messages handled on this connection
     this.ws.onopen = () => {
       this.retry = 250;
       const queued = this.queue.splice(0);
@@ -25,7 +28,16 @@ export class Socket {
         this.onState("open");
       }
     };
-    this.ws.onmessage = (event) => this.onMessage(JSON.parse(event.data));
+    this.ws.onmessage = (event) => {
+      try {
+        this.onMessage(JSON.parse(event.data));
+      } finally {
+        this.received += 1;
+        if (this.ws.readyState === WebSocket.OPEN) {
+          this.ws.send(`{"type":"ack","received":${this.received}}`);
+        }
+      }
+    };
     this.ws.onclose = () => {
       this.onState("closed");
       setTimeout(() => this.connect(), this.retry);

@@ -68,3 +68,15 @@ def test_digit_lab_end_to_end(live_server, page, screenshot_dir, mnist):
 
     page.click("#save")
     page.wait_for_function("document.getElementById('train-status').textContent.includes('saved')")
+
+    # clearing the curves mid-training keeps drawing the run that is training
+    page.locator("#epochs").fill("200")
+    page.click("#train")
+    page.wait_for_function("document.getElementById('cost').data.length === 9")
+    page.click("#clear-curves")
+    page.wait_for_function("document.getElementById('cost').data.length === 3")
+    page.wait_for_function("document.getElementById('cost').data[0].x.length > 50")
+    page.click("#stop")
+    page.wait_for_function(
+        "document.getElementById('train-status').textContent.includes('stopped')"
+    )
