@@ -7,9 +7,9 @@ updates.  A diverging step (a non-finite value, or a coordinate beyond 1e6) is
 never produced, so nothing downstream ever sees NaN or Infinity.
 
 Speed matters here (a full-speed run streams hundreds of thousands of steps a
-second), so the loop keeps the point, value and gradient as Python floats and
-touches NumPy only where the shared optimizer needs it: the optimizer moves a
-2-element float64 array in place, the same class that trains the digit network.
+second), so the loop keeps the point, value and gradient as Python floats: the
+optimizer's ``step_point`` is the update of the same class that trains the digit
+network, done in floats (NumPy costs more per call than a whole 2-D update).
 """
 
 from __future__ import annotations
@@ -66,9 +66,6 @@ class DescentRun:
             optimizer, _check_lr(surface.default_lr if lr is None else lr), hyper
         )
         self.max_steps = int(max_steps)
-        # The optimizer steps these lists in place; built once, not per step.
-        self._params = [np.zeros(2)]
-        self._grads = [np.zeros(2)]
         self.restart(surface.default_start if start is None else start)
 
     # --- settings, effective from the next step ---------------------------------------
@@ -127,17 +124,12 @@ class DescentRun:
         todo = min(int(n), self.max_steps - self.i)
         if self.state != RUNNING or todo <= 0:
             return steps
-        optimizer, params, grads = self.optimizer, self._params, self._grads
-        point, gradient = params[0], grads[0]
-        point[0], point[1] = self.x, self.y
-        gradient[0], gradient[1] = self.gx, self.gy
-        lr = optimizer.lr
-        x, y, i = self.x, self.y, self.i
+        step_point, lr = self.optimizer.step_point, self.optimizer.lr
+        x, y, i, gx, gy = self.x, self.y, self.i, self.gx, self.gy
         evaluate, append, hypot = self._evaluate, steps.append, math.hypot
         with np.errstate(all="ignore"):  # once per batch: np.errstate costs more than a step
             for _ in range(todo):
-                optimizer.step(params, grads)
-                nx, ny = point.tolist()
+                nx, ny = step_point(x, y, gx, gy)
                 # written so that NaN fails it too
                 inside = abs(nx) <= COORDINATE_LIMIT and abs(ny) <= COORDINATE_LIMIT
                 evaluated = evaluate(nx, ny) if inside else None
@@ -146,7 +138,6 @@ class DescentRun:
                     break
                 f, gx, gy = evaluated
                 i += 1
-                gradient[0], gradient[1] = gx, gy
                 append({"i": i, "x": nx, "y": ny, "f": f, "g": [gx, gy], "lr": lr})
                 moved = hypot(nx - x, ny - y)
                 x, y = nx, ny
@@ -170,9 +161,9 @@ class DescentRun:
 
     def _evaluate(self, x: float, y: float) -> tuple[float, float, float] | None:
         """(f, gx, gy) as Python floats at (x, y), or None where any is not finite."""
-        try:
-            gx, gy = self.surface.gradient(x, y)
-            f, gx, gy = float(self.surface.value(x, y)), float(gx), float(gy)
+        try:  # the formulas themselves: Surface's wrappers only matter for arrays
+            gx, gy = self.surface.gradient_fn(x, y)
+            f, gx, gy = float(self.surface.value_fn(x, y)), float(gx), float(gy)
         except ArithmeticError:  # Python floats raise on overflow where NumPy says inf
             return None
         if math.isfinite(f) and math.isfinite(gx) and math.isfinite(gy):

@@ -280,3 +280,25 @@ def test_hyper_change_mid_run_matches_torch(name, key, before, after, torch_name
         theirs[0].grad = torch.from_numpy(g.copy())
         topt.step()
     np.testing.assert_allclose(ours[0], theirs[0].detach().numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_step_point_is_bit_for_bit_the_array_step(name):
+    """The surface lab's float path performs exactly the array path's arithmetic."""
+    rng = np.random.default_rng(7)
+    hyper = {"momentum": 0.8, "alpha": 0.9, "betas": (0.8, 0.95), "eps": 1e-6}
+    hyper = {k: v for k, v in hyper.items() if k in OPTIMIZERS[name].defaults}
+    array_opt, point_opt = make_optimizer(name, 0.05, hyper), make_optimizer(name, 0.05, hyper)
+    point = rng.normal(size=2) * 3
+    x, y = point.tolist()
+    for k in range(300):
+        g = rng.normal(size=2) * 10.0 ** rng.integers(-8, 4)
+        if k == 150:  # settings change mid-run, as the slider does, then a restart
+            array_opt.lr = point_opt.lr = 0.003
+        if k == 200:
+            array_opt.reset()
+            point_opt.reset()
+        array_opt.step([point], [g])
+        x, y = point_opt.step_point(x, y, float(g[0]), float(g[1]))
+        assert (x, y) == tuple(point.tolist()), f"step {k}"
+    assert point_opt.t == array_opt.t
