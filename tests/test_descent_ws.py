@@ -548,7 +548,14 @@ def test_the_sender_yields_between_frames_even_when_sends_never_block():
 
     client = asyncio.run(scenario())
     assert client.set_at is not None
-    switched = next((t for t, text in client.sent if '"lr":2e-05' in text), None)
+    switched = next(
+        (
+            t
+            for t, text in client.sent
+            if 2e-5 in [s["lr"] for s in json.loads(text).get("steps", [])]
+        ),
+        None,
+    )
     assert switched is not None, "the set never took effect while the run went on"
     assert switched - client.set_at < 0.15  # within a frame or two, not after the run
     assert not any('"status"' in text for _, text in client.sent[2:])  # the run went on
