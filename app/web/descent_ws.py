@@ -55,6 +55,9 @@ FRAME = 1 / 60  # seconds: at most ~60 steps messages a second per run
 # Seconds of stepping per frame at full speed.  Encoding the steps as JSON costs about
 # as much again, so this fills a 60 Hz frame; more only delays a `set`'s visible effect.
 COMPUTE_BUDGET = 0.008
+# An acking client gets frames back to back at full speed (no sleeping between them),
+# so they can be short: a `set` then shows after a few ms of steps, not a frame's worth.
+ACKED_COMPUTE_BUDGET = 0.002
 MAX_FRAME_GAP = 0.1  # a late frame never turns into more than 0.1 s worth of steps
 CHUNK = 512  # steps per run per turn when runs share the budget (round robin)
 MAX_PENDING = 100_000  # "step" requests queued per paused run
@@ -308,7 +311,8 @@ class Connection:
                 await self.wake.wait()
                 last = loop.time()  # time spent idle earns no steps
             began = loop.time()
-            produced = session.produce(began - last) if flow.open(self._window()) else 0
+            budget = ACKED_COMPUTE_BUDGET if flow.acking else COMPUTE_BUDGET
+            produced = session.produce(began - last, budget) if flow.open(self._window()) else 0
             last = began
             while session.outbox:
                 await self.websocket.send_text(dumps(session.outbox.popleft()))
