@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app.mnist.kernel import BackpropKernel
 from app.mnist.network import ACTIVATIONS, COSTS, Network
 from app.optimizers import OPTIMIZERS, make_optimizer
 
@@ -138,6 +139,8 @@ class Trainer:
         # parameters they are views of one flat array, so one update moves them all.
         self._grad_flat, nabla_w, nabla_b = self.network.gradient_buffers()
         self._nabla = (nabla_w, nabla_b)
+        # Network.backprop's arithmetic without its per-step allocations (bit for bit).
+        self._kernel = BackpropKernel(self.network, self.batch_size)
         self._rng = np.random.default_rng([config.seed, 1])
         self._order = np.arange(self.n_train)
         self._position = 0  # where in this epoch's order the next batch starts
@@ -173,9 +176,7 @@ class Trainer:
         if self._position == 0:
             self._order = self._rng.permutation(self.n_train)
         batch = self._order[self._position : self._position + self.batch_size]
-        cost = self.network.backprop(
-            self.x_train[batch], self.onehot_train[batch], out=self._nabla
-        )[2]
+        cost = self._kernel.backprop(self.x_train, self.onehot_train, batch, *self._nabla)
         # A sum is NaN or infinite as soon as one entry is: one cheap check.
         if not math.isfinite(cost + float(self._grad_flat.sum())):
             self.diverged = True
