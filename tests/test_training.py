@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from app.mnist.data import Dataset
+from app.mnist.network import Network
 from app.mnist.training import TrainConfig, Trainer, first_layer_images
+from app.optimizers import make_optimizer
 
 
 def synthetic(n_train=500, n_test=200, seed=0, noise=0.25):
@@ -55,13 +57,13 @@ def test_evaluations_come_every_eval_every_steps_and_at_every_epoch_end():
 def test_every_sample_is_used_once_per_epoch_in_a_new_order(monkeypatch):
     trainer = Trainer(TrainConfig(batch_size=4, epochs=3), indexed(25))
     seen = []
-    backprop = trainer.network.backprop
+    backprop = trainer._kernel.backprop
 
-    def recording(X, Y, out=None):
-        seen.extend(np.rint(X[:, 0] * 1000).astype(int).tolist())
-        return backprop(X, Y, out=out)
+    def recording(x, y, rows, nabla_w, nabla_b):
+        seen.extend(np.rint(x[rows, 0] * 1000).astype(int).tolist())
+        return backprop(x, y, rows, nabla_w, nabla_b)
 
-    monkeypatch.setattr(trainer.network, "backprop", recording)
+    monkeypatch.setattr(trainer._kernel, "backprop", recording)
     trainer.run(100)
     epochs = [seen[0:25], seen[25:50], seen[50:75]]
     assert len(seen) == 75
@@ -254,3 +256,36 @@ def test_an_evaluation_that_overflows_reports_none_and_stops_training():
     result = trainer.evaluate()
     assert result["train_cost"] is None and result["test_cost"] is None
     assert trainer.diverged and trainer.done
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_the_fast_trainer_computes_exactly_the_straightforward_loop(optimizer):
+    """Kernel, flat buffers and all: the same weights as Nielsen's loop written plainly."""
+    data = synthetic(60, 12)
+    config = TrainConfig(hidden=(5,), batch_size=7, epochs=2, lr=0.5, optimizer=optimizer)
+    trainer = Trainer(config, data)
+    costs = [p["cost"] for p in trainer.run(1000).progress]
+
+    network = Network((data.x_train.shape[1], 5, 10), seed=config.seed)
+    opt = make_optimizer(optimizer, 0.5)
+    rng, onehot = np.random.default_rng([config.seed, 1]), np.eye(10)[data.y_train]
+    plain_costs = []
+    for _ in range(2):
+        order = rng.permutation(60)
+        for start in range(0, 60, 7):
+            rows = order[start : start + 7]
+            nabla_w, nabla_b, cost = network.backprop(data.x_train[rows], onehot[rows])
+            opt.step(network.parameters, [*nabla_w, *nabla_b])
+            plain_costs.append(cost)
+    assert costs == plain_costs
+    assert np.array_equal(trainer.network.flat, network.flat)
+
+
+def test_deferred_evaluations_equal_the_inline_ones():
+    data = synthetic(60, 12)
+    config = TrainConfig(hidden=(5,), batch_size=7, epochs=3, eval_every=4)
+    inline = Trainer(config, data).run(1000).evals
+    deferred = Trainer(config, data)
+    chunk = deferred.run(1000, defer_evaluations=True)
+    assert chunk.evals == [] and len(chunk.snapshots) == len(inline)
+    assert [deferred.evaluate_snapshot(s) for s in chunk.snapshots] == inline

@@ -154,4 +154,3 @@ def _softmax(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     np.exp(out, out=out)
     out /= out.sum(axis=1, keepdims=True)
     return out
-

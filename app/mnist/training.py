@@ -22,7 +22,7 @@ from app.optimizers import OPTIMIZERS, make_optimizer
 if TYPE_CHECKING:
     from app.mnist.data import Dataset
 
-__all__ = ["TrainChunk", "TrainConfig", "Trainer", "first_layer_images"]
+__all__ = ["Snapshot", "TrainChunk", "TrainConfig", "Trainer", "first_layer_images"]
 
 N_CLASSES = 10
 MAX_HIDDEN_LAYERS = 4
@@ -95,11 +95,21 @@ def _check_choice(name: str, value: Any, choices: Any) -> None:
 
 
 @dataclass
+class Snapshot:
+    """The parameters at one step, for ``evaluate_snapshot`` to evaluate later, elsewhere."""
+
+    step: int
+    samples_seen: int
+    flat: np.ndarray  # a copy of Network.flat
+
+
+@dataclass
 class TrainChunk:
     """What one ``Trainer.run`` did: every step's batch cost and the evaluations due."""
 
     progress: list[dict] = field(default_factory=list)  # {"step", "epoch", "cost", "samples_seen"}
     evals: list[dict] = field(default_factory=list)  # Trainer.evaluate() results
+    snapshots: list[Snapshot] = field(default_factory=list)  # instead, when deferring them
 
 
 class Trainer:
@@ -141,6 +151,7 @@ class Trainer:
         self._nabla = (nabla_w, nabla_b)
         # Network.backprop's arithmetic without its per-step allocations (bit for bit).
         self._kernel = BackpropKernel(self.network, self.batch_size)
+        self._eval_network: Network | None = None  # evaluate_snapshot's, made when first needed
         self._rng = np.random.default_rng([config.seed, 1])
         self._order = np.arange(self.n_train)
         self._position = 0  # where in this epoch's order the next batch starts
@@ -154,8 +165,13 @@ class Trainer:
         """Change the learning rate from the next step on."""
         self.optimizer.lr = check_lr(lr)
 
-    def run(self, max_steps: int) -> TrainChunk:
-        """Take up to ``max_steps`` optimizer steps; fewer when training ends first."""
+    def run(self, max_steps: int, defer_evaluations: bool = False) -> TrainChunk:
+        """Take up to ``max_steps`` optimizer steps; fewer when training ends first.
+
+        Evaluations fall due at every epoch's end and every ``eval_every`` steps.
+        ``defer_evaluations`` hands them back as snapshots of the parameters instead,
+        for another thread to evaluate (``evaluate_snapshot``) while training goes on.
+        """
         chunk = TrainChunk()
         for _ in range(max(0, int(max_steps))):
             if self.done:
@@ -166,8 +182,13 @@ class Trainer:
             chunk.progress.append(record)
             if self._position == 0:
                 self.epoch += 1
-                chunk.evals.append(self.evaluate())
-            elif self.step % self.config.eval_every == 0:
+            elif self.step % self.config.eval_every:
+                continue
+            if defer_evaluations:
+                chunk.snapshots.append(
+                    Snapshot(self.step, self.samples_seen, self.network.flat.copy())
+                )
+            else:
                 chunk.evals.append(self.evaluate())
         return chunk
 
@@ -201,18 +222,32 @@ class Trainer:
         overflows on samples training has not seen) is reported as None, and
         training stops as diverged: never NaN or Infinity in a record.
         """
+        return self._evaluate(self.network, self.step, self.samples_seen)
+
+    def evaluate_snapshot(self, snapshot: Snapshot) -> dict:
+        """``evaluate()`` of the parameters a snapshot holds; safe beside a running ``run``.
+
+        Calls must not overlap each other (one evaluating thread): they share one network.
+        """
+        if self._eval_network is None:
+            net = self.network
+            self._eval_network = Network(net.sizes, net.activation, net.cost_name, dtype=net.dtype)
+        self._eval_network.flat[...] = snapshot.flat
+        return self._evaluate(self._eval_network, snapshot.step, snapshot.samples_seen)
+
+    def _evaluate(self, network: Network, step: int, samples_seen: int) -> dict:
         n = min(self.n_train, TRAIN_EVAL_SAMPLES)
-        train_cost = self.network.cost(self.x_train[:n], self.onehot_train[:n])
-        test_cost, output = self.network.cost_and_output(self.x_test, self.onehot_test)
+        train_cost = network.cost(self.x_train[:n], self.onehot_train[:n])
+        test_cost, output = network.cost_and_output(self.x_test, self.onehot_test)
         accuracy = float(np.mean(np.argmax(output, axis=1) == self.y_test))
         if not (math.isfinite(train_cost) and math.isfinite(test_cost)):
             self.diverged = True
             train_cost = train_cost if math.isfinite(train_cost) else None
             test_cost = test_cost if math.isfinite(test_cost) else None
         return {
-            "step": self.step,
-            "epoch": self.samples_seen / self.n_train,
-            "samples_seen": self.samples_seen,
+            "step": step,
+            "epoch": samples_seen / self.n_train,
+            "samples_seen": samples_seen,
             "train_cost": train_cost,
             "test_cost": test_cost,
             "test_accuracy": accuracy,

@@ -13,14 +13,17 @@ import asyncio
 import os
 import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 from fastapi import APIRouter, WebSocket
 from threadpoolctl import ThreadpoolController
 
 from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, load_mnist
 from app.mnist.model_store import ModelFileError, load_saved_network, save_network
-from app.mnist.training import TrainConfig, Trainer, first_layer_images
+from app.mnist.training import Snapshot, TrainConfig, Trainer, first_layer_images
 from app.web.control_messages import Ack
 from app.web.flow import AckWindow
 from app.web.origin import accept_if_same_origin
@@ -41,6 +44,7 @@ CHUNK_SECONDS = 0.012  # training time per chunk: about one frame
 WEIGHTS_EVERY = 0.25  # seconds between weight images
 MAX_OWED = 8  # messages queued for a client before training waits for it
 MAX_AHEAD = 4  # messages an acking client may not yet have handled (app.web.flow)
+MAX_EVALS_PENDING = 2  # evaluations queued before training waits for them
 MAX_WEIGHT_IMAGES = 16
 #: found once: threadpool_limits() would search the loaded BLAS libraries on every chunk
 BLAS = ThreadpoolController()
@@ -238,44 +242,66 @@ class TrainConnection:
 
         One long-lived thread rather than a thread hop per chunk: every hop costs a
         wake-up of the event loop and of the worker, which at small batches cost more
-        than the training itself.
+        than the training itself.  Evaluations run in a second thread, on snapshots of
+        the parameters, while training goes on (NumPy's matrix products release the
+        GIL, so they use the other core); training waits if they fall behind.
         """
         loop = asyncio.get_running_loop()
         stop = threading.Event()
+        latest: list[dict] = []  # the last evaluation made
 
         def post(messages: list[dict]) -> None:
             for message in messages:
                 self.put(message)
 
-        def work() -> None:
-            steps, last_weights = 1, time.monotonic()
-            with BLAS.limit(limits=1, user_api="blas"):
-                while not trainer.done and not stop.is_set():
-                    if not self.running.wait(0.05) or not self._may_compute():
-                        time.sleep(0.002)  # paused, or the client is behind: wait for it
-                        continue
-                    started = time.perf_counter()
-                    chunk = trainer.run(steps)
-                    steps = _next_chunk_size(steps, time.perf_counter() - started)
-                    messages = (
-                        [{"type": "progress", "steps": chunk.progress}] if chunk.progress else []
-                    )
-                    messages += [{"type": "eval", **evaluation} for evaluation in chunk.evals]
-                    if time.monotonic() - last_weights > WEIGHTS_EVERY or trainer.done:
-                        messages.append(_weights_message(trainer))
-                        last_weights = time.monotonic()
-                    loop.call_soon_threadsafe(post, messages)
+        def evaluate(snapshot: Snapshot) -> None:
+            result = trainer.evaluate_snapshot(snapshot)  # sets trainer.diverged if need be
+            latest[:] = [result]
+            loop.call_soon_threadsafe(self.put, {"type": "eval", **result})
+
+        def work(evaluator: ThreadPoolExecutor) -> None:
+            steps, last_weights, pending = 1, time.monotonic(), deque()
+            while not trainer.done and not stop.is_set():
+                while pending and pending[0].done():
+                    pending.popleft().result()  # re-raises a bug in an evaluation
+                if (
+                    not self.running.wait(0.05)
+                    or not self._may_compute()
+                    or len(pending) > MAX_EVALS_PENDING
+                ):
+                    time.sleep(0.002)  # paused, or the client or the evaluations are behind
+                    continue
+                started = time.perf_counter()
+                chunk = trainer.run(steps, defer_evaluations=True)
+                steps = _next_chunk_size(steps, time.perf_counter() - started)
+                messages = [{"type": "progress", "steps": chunk.progress}] if chunk.progress else []
+                if time.monotonic() - last_weights > WEIGHTS_EVERY or trainer.done:
+                    messages.append(_weights_message(trainer))
+                    last_weights = time.monotonic()
+                loop.call_soon_threadsafe(post, messages)
+                pending.extend(evaluator.submit(evaluate, s) for s in chunk.snapshots)
+            for future in pending:
+                future.result()
+
+        def train() -> None:
+            with BLAS.limit(limits=1, user_api="blas"), ThreadPoolExecutor(1) as evaluator:
+                try:
+                    work(evaluator)
+                finally:
+                    if stop.is_set():  # stopped: evaluations not yet begun are dropped
+                        evaluator.shutdown(cancel_futures=True)
 
         try:
-            await asyncio.to_thread(work)
+            await asyncio.to_thread(train)
         finally:
             stop.set()  # also when cancelled: the thread ends after its current chunk
         if trainer.diverged:
             self._status("stopped", message="diverged: the cost stopped being a finite number — "
                          "lower the learning rate and train again")  # fmt: skip
-        else:
-            final = await asyncio.to_thread(trainer.evaluate)
-            self._status("finished", step=trainer.step, test_accuracy=final["test_accuracy"])
+            return
+        if not latest or latest[0]["step"] != trainer.step:  # the last epoch's is usually it
+            latest[:] = [await asyncio.to_thread(trainer.evaluate)]
+        self._status("finished", step=trainer.step, test_accuracy=latest[0]["test_accuracy"])
 
     def _send_weights(self, trainer: Trainer) -> None:
         self.put(_weights_message(trainer))
@@ -289,7 +315,7 @@ def _weights_message(trainer: Trainer) -> dict:
         "type": "weights",
         "step": trainer.step,
         "size": int(images.shape[1]),
-        "images": [[round(float(v), 4) for v in image.ravel()] for image in images],
+        "images": np.round(images.reshape(len(images), -1).astype(np.float64), 4).tolist(),
         "min": -scale,
         "max": scale,
     }
