@@ -25,3 +25,17 @@ def test_python_dash_m_app_runs_the_same_cli():
         [sys.executable, "-m", "app", "--help"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and "serve" in done.stdout and "train" in done.stdout
+
+
+def test_other_hosts_than_loopback_are_served_only_with_a_warning(capsys, monkeypatch):
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    assert main(["serve"]) == 0
+    assert calls[-1]["host"] == "127.0.0.1" and "warning" not in capsys.readouterr().err
+    assert main(["serve", "--host", "0.0.0.0", "--port", "8123"]) == 0
+    output = capsys.readouterr()
+    assert calls[-1]["host"] == "0.0.0.0" and calls[-1]["port"] == 8123
+    assert "warning: serving on 0.0.0.0" in output.err
+    assert "http://127.0.0.1:8123" in output.out  # the address to open on this machine

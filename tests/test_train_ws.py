@@ -168,3 +168,38 @@ def test_an_acking_client_holds_the_training_to_its_pace(client, mnist):
     # ack was on its way, then the stop's status
     assert len(late) <= train_ws.MAX_AHEAD + 3 + 1
     assert late[-1]["message"] == "stopped by the user"
+
+
+def test_a_client_that_stops_reading_holds_the_training_and_its_memory(mnist):
+    """Sends that never complete: the outbox stays bounded and training waits."""
+    import asyncio
+
+    class StuckClient:
+        def __init__(self):
+            self.inbox = [json.dumps({**SMALL, "epochs": 100})]
+
+        async def receive(self):
+            if not self.inbox:
+                await asyncio.Event().wait()
+            return {"type": "websocket.receive", "text": self.inbox.pop()}
+
+        async def send_text(self, text):
+            await asyncio.Event().wait()  # the client never reads: this never completes
+
+    async def scenario():
+        connection = train_ws.TrainConnection(StuckClient())
+        serving = asyncio.ensure_future(connection.serve())
+        while connection.trainer is None or connection.trainer.step == 0:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        step, queued = connection.trainer.step, connection.outbox.qsize()
+        await asyncio.sleep(0.5)
+        later = connection.trainer.step
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+        return step, later, queued, connection.trainer.total_steps
+
+    step, later, queued, total = asyncio.run(scenario())
+    assert later == step < total  # training waits for the client, far from its end
+    # at most MAX_OWED queued, plus one chunk's messages posted as the limit was reached
+    assert queued <= train_ws.MAX_OWED + 3
