@@ -58,57 +58,73 @@ def matmul_peak(repeats: int = 7) -> float:
     return 2 * 1024**3 / seconds / 1e9
 
 
-def reference_epoch(kind: str, x, y, batch: int, repeats: int) -> float:
-    """Seconds per 60,000 samples for one of the reference trainers."""
-    weights, biases = references.initial_parameters()
-    if kind == "per_sample":  # 2.5 s an epoch: time a tenth, scale up
-        part = EPOCH // 10
-        return 10 * median_time(
-            lambda: references.per_sample_epoch(x[:part], y[:part], batch, 0.1, weights, biases),
-            max(1, repeats // 4),
-        )
-    if kind == "vectorised":
-        return median_time(
-            lambda: references.vectorised_epoch(x, y, batch, 0.1, weights, biases), repeats
-        )
-    run = references.torch_epoch_factory()
-    return median_time(lambda: run(x, y, batch, 0.1), repeats)
-
-
-def gdviz_epoch(x, labels, batch: int, repeats: int) -> float:
-    """Seconds per 60,000 samples for gdviz's Trainer, headless (epoch-end evaluation included)."""
+def trainers(x, y, labels, batch: int, torch: bool) -> dict[str, Callable[[], float]]:
+    """Each trainer as a function that trains one epoch and returns its seconds per 60,000."""
     from app.mnist.data import Dataset
     from app.mnist.training import TrainConfig, Trainer
 
+    weights, biases = references.initial_parameters()
     data = Dataset(x, labels, x[:1000], labels[:1000], "benchmark")
+    part = EPOCH // 10
 
-    def run():
+    def timed(run: Callable[[], None], scale: float = 1.0) -> Callable[[], float]:
+        def once() -> float:
+            start = time.perf_counter()
+            run()
+            return (time.perf_counter() - start) * scale
+
+        return once
+
+    def gdviz() -> None:  # headless, the epoch-end evaluation included
         config = TrainConfig(batch_size=batch, epochs=1, lr=0.1, eval_every=10**9)
-        trainer = Trainer(config, data)
-        while not trainer.done:
-            trainer.run(trainer.steps_per_epoch - trainer.step)  # skips the epoch-end eval
+        Trainer(config, data).run(EPOCH)
 
-    return median_time(run, repeats)
+    runs = {
+        # 2.5 s an epoch: time a tenth, scale up
+        "per_sample_s": timed(
+            lambda: references.per_sample_epoch(x[:part], y[:part], batch, 0.1, weights, biases),
+            10.0,
+        ),
+        "vectorised_numpy_s": timed(
+            lambda: references.vectorised_epoch(x, y, batch, 0.1, weights, biases)
+        ),
+        "gdviz_headless_s": timed(gdviz),
+    }
+    if torch:
+        torch_run = references.torch_epoch_factory()
+        runs["torch_s"] = timed(lambda: torch_run(x, y, batch, 0.1))
+    return runs
+
+
+def interleaved_medians(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+    """Median of ``repeats`` timings of each, taken in turns (A B C A B C …) after a warm-up.
+
+    In turns, so that a machine that slows down mid-run (shared, noisy) slows every
+    trainer alike and the ratios between them hold.
+    """
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for run in runs.values():
+        run()  # warm-up
+    for _ in range(repeats):
+        for name, run in runs.items():
+            times[name].append(run())
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def measure(batches=(10, 32, 128, 1000), repeats: int = 5, torch: bool = True) -> dict:
     """All training figures, one run, BLAS on one thread."""
     x, y, labels = epoch_data()
     results: dict = {"batches": {}}
+    if torch:
+        try:
+            import torch as _  # noqa: F401
+        except ImportError:
+            torch = False
     with threadpool_limits(1):
         results["matmul_gflops"] = matmul_peak()
         for batch in batches:
-            row = {
-                "per_sample_s": reference_epoch("per_sample", x, y, batch, repeats),
-                "vectorised_numpy_s": reference_epoch("vectorised", x, y, batch, repeats),
-                "gdviz_headless_s": gdviz_epoch(x, labels, batch, repeats),
-            }
-            if torch:
-                try:
-                    row["torch_s"] = reference_epoch("torch", x, y, batch, repeats)
-                except ImportError:
-                    torch = False
-            results["batches"][batch] = row
+            runs = trainers(x, y, labels, batch, torch)
+            results["batches"][batch] = interleaved_medians(runs, repeats)
     flops_per_sample = 2 * (784 * 16 + 16 * 16 + 16 * 10) * 3 - 2 * 784 * 16
     results["flops_per_sample"] = flops_per_sample
     return results

@@ -203,3 +203,33 @@ def test_a_client_that_stops_reading_holds_the_training_and_its_memory(mnist):
     assert later == step < total  # training waits for the client, far from its end
     # at most MAX_OWED queued, plus one chunk's messages posted as the limit was reached
     assert queued <= train_ws.MAX_OWED + 3
+
+
+def gray8(mnist, k=0):
+    """The drawing as the page sends it: base64 bytes 0..255."""
+    import base64
+
+    big = np.kron(mnist.x_test[k].reshape(28, 28), np.ones((10, 10)))
+    data = np.rint(big.ravel() * 255).astype(np.uint8).tobytes()
+    return {"width": 280, "height": 280, "gray8": base64.b64encode(data).decode()}
+
+
+def test_the_compact_gray8_canvas_is_classified_as_the_pixel_list_is(client, mnist):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "epochs": 1})
+        receive(ws, status("finished"))
+        answers = []
+        for canvas in (drawing(mnist, 3), gray8(mnist, 3)):
+            ws.send_json({"type": "classify", **canvas})
+            answers.append(receive(ws, lambda m: m["type"] == "classified")[-1])
+        listed, packed = answers
+        assert packed["digit"] == listed["digit"]
+        assert np.allclose(packed["input"], listed["input"], atol=2e-3)  # 8-bit vs 3 decimals
+        for bad, words in [
+            ({"gray8": "***"}, "base64"),
+            ({"gray8": "AAAA"}, "needs 78,400"),
+            ({"pixels": [0.0] * 78_400, "gray8": gray8(mnist)["gray8"]}, "exactly one"),
+            ({}, "exactly one"),
+        ]:
+            ws.send_json({"type": "classify", "width": 280, "height": 280, **bad})
+            assert words in receive(ws, lambda m: m["type"] == "error")[-1]["message"]

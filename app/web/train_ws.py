@@ -165,8 +165,9 @@ class TrainConnection:
         if network is None:
             raise BadMessage("no network to ask yet: start training, or save a trained one")
         try:
+            canvas = message.canvas()
             result = await asyncio.to_thread(
-                classify, network, message.width, message.height, message.pixels
+                classify, network, message.width, message.height, canvas
             )
         except ValueError as problem:
             raise BadMessage(str(problem)) from None

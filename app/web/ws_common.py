@@ -74,18 +74,28 @@ def decode(raw: str | bytes, limit: int = MAX_MESSAGE_BYTES) -> dict:
         except UnicodeDecodeError:
             raise BadMessage("a binary message must be JSON text in UTF-8") from None
     try:
-        data = json.loads(
+        # orjson takes strict JSON only (no NaN, Infinity or 1e999) and is ~6x faster, which
+        # matters for a canvas; anything it refuses goes through json for a readable reason.
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        data = _strict_loads(raw)
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise BadMessage(
+            'every message must be a JSON object with a "type", like {"type": "pause"}'
+        )
+    return data
+
+
+def _strict_loads(raw: str) -> Any:
+    """Python's json with our refusals, for the reason a message is not acceptable."""
+    try:
+        return json.loads(
             raw, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_short_int
         )
     except json.JSONDecodeError as problem:
         raise BadMessage(f"not valid JSON: {problem.msg} at character {problem.pos}") from None
     except RecursionError:
         raise BadMessage("not valid JSON: nested too deeply") from None
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise BadMessage(
-            'every message must be a JSON object with a "type", like {"type": "pause"}'
-        )
-    return data
 
 
 def _reject_constant(name: str) -> Any:

@@ -58,13 +58,18 @@ export class DrawingPad {
     this.inked = true;
   }
 
-  // Gray levels 0..1 (ink = 1), row-major, as POST /api/mnist/classify wants them.
-  pixels() {
+  // The canvas as base64 bytes (ink = 255), row-major: the socket's compact "gray8" form,
+  // 100 KB instead of 400 KB of numbers, so the server answers in milliseconds.
+  gray8() {
     const { width, height } = this.canvas;
     const data = this.ctx.getImageData(0, 0, width, height).data;
-    const gray = new Array(width * height);
-    for (let k = 0; k < gray.length; k++) gray[k] = Math.round((data[4 * k] / 255) * 1000) / 1000;
-    return { width, height, pixels: gray };
+    const bytes = new Uint8Array(width * height);
+    for (let k = 0; k < bytes.length; k++) bytes[k] = data[4 * k];
+    let text = "";
+    for (let k = 0; k < bytes.length; k += 8192) {
+      text += String.fromCharCode(...bytes.subarray(k, k + 8192));
+    }
+    return { width, height, gray8: btoa(text) };
   }
 }
 

@@ -189,7 +189,7 @@ function classify() {
   }
   classifying = true;
   // The socket answers with the live network, or else the saved one, or says there is none.
-  socket.send({ type: "classify", ...pad.pixels() });
+  socket.send({ type: "classify", ...pad.gray8() });
 }
 
 let classifying = false;
