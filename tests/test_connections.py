@@ -64,3 +64,38 @@ def test_two_hundred_dropped_connections_leave_no_threads_or_work(live_server, m
         while json.loads(ws.recv()).get("state") != "converged":
             pass
         assert time.monotonic() - started < 5
+
+
+def test_a_training_never_stalls_another_sessions_stream(live_server, mnist):
+    """Training runs off the event loop: a descent beside it keeps getting its frames.
+
+    The bound is loose on purpose (speed is measured in benchmarks/, not here): a
+    training run on the loop would hold every frame back for the whole training.
+    """
+    trained = []
+
+    def read_all(socket):  # a client that keeps up, so the training keeps going
+        try:
+            while True:
+                message = json.loads(socket.recv())
+                trained.extend([s["step"] for s in message.get("steps", [])][-1:])
+        except Exception:  # closed at the end of the test
+            pass
+
+    with connect(ws_url(live_server, "/ws/train")) as trainer:
+        trainer.send(json.dumps({"type": "start", "epochs": 30}))
+        reader = threading.Thread(target=read_all, args=(trainer,), daemon=True)
+        reader.start()
+        while not trained:
+            time.sleep(0.01)
+        with connect(ws_url(live_server, "/ws/descent")) as ws:
+            ws.send(json.dumps({"type": "start", "speed": 600, "max_steps": 1_000_000,
+                                "runs": [{"id": "a", "lr": 1e-7}]}))  # fmt: skip
+            arrivals, started = [], time.monotonic()
+            while time.monotonic() - started < 2.0:
+                if json.loads(ws.recv())["type"] == "steps":
+                    arrivals.append(time.monotonic())
+        during = trained[-1]
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert during > 1000  # the network was training all along
+    assert len(arrivals) > 20 and max(gaps) < 1.0
