@@ -39,3 +39,5 @@ def test_other_hosts_than_loopback_are_served_only_with_a_warning(capsys, monkey
     assert calls[-1]["host"] == "0.0.0.0" and calls[-1]["port"] == 8123
     assert "warning: serving on 0.0.0.0" in output.err
     assert "http://127.0.0.1:8123" in output.out  # the address to open on this machine
+    assert main(["serve", "--workers", "3"]) == 0
+    assert calls[-1]["workers"] == 3 and calls[-1]["factory"] is True  # one app per process
