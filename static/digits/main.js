@@ -13,9 +13,12 @@ const state = {
 };
 window.gdviz = { state }; // for tests and the curious
 
+let classifying = false; // one classify request in flight at a time
+let classifyAgain = false; // the drawing changed meanwhile: ask again when it answers
 const curves = new Curves($("cost"), $("accuracy"));
 const pad = new DrawingPad($("draw"), () => classify());
 const socket = new Socket("/ws/train", onMessage, (s) => {
+  if (s !== "open") classifying = false; // a request in flight or queued will never be answered
   if (s === "reopened" && state.training) {
     state.training = false;
     state.live = false;
@@ -192,8 +195,6 @@ function classify() {
   socket.send({ type: "classify", ...pad.gray8() });
 }
 
-let classifying = false;
-let classifyAgain = false;
 function classifyAnswered() {
   classifying = false;
   if (classifyAgain) {
