@@ -170,6 +170,18 @@ def test_an_acking_client_holds_the_training_to_its_pace(client, mnist):
     assert late[-1]["message"] == "stopped by the user"
 
 
+def test_nothing_follows_the_stopped_status(client, mnist):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "epochs": 100, "eval_every": 10})
+        receive(ws, lambda m: m["type"] == "progress")
+        ws.send_json({"type": "stop"})
+        receive(ws, status("stopped"))
+        time.sleep(0.3)  # anything the training thread still had would arrive now
+        ws.send_text('{"type": "barrier"}')  # a probe: its error comes after whatever came first
+        after = receive(ws, lambda m: m["type"] == "error")
+    assert [m["type"] for m in after] == ["error"]
+
+
 def test_a_client_that_stops_reading_holds_the_training_and_its_memory(mnist):
     """Sends that never complete: the outbox stays bounded and training waits."""
     import asyncio

@@ -252,13 +252,15 @@ class TrainConnection:
         latest: list[dict] = []  # the last evaluation made
 
         def post(messages: list[dict]) -> None:
+            if stop.is_set():  # stopped meanwhile: nothing may follow the "stopped" status
+                return
             for message in messages:
                 self.put(message)
 
         def evaluate(snapshot: Snapshot) -> None:
             result = trainer.evaluate_snapshot(snapshot)  # sets trainer.diverged if need be
             latest[:] = [result]
-            loop.call_soon_threadsafe(self.put, {"type": "eval", **result})
+            loop.call_soon_threadsafe(post, [{"type": "eval", **result}])
 
         def work(evaluator: ThreadPoolExecutor) -> None:
             steps, last_weights, pending = 1, time.monotonic(), deque()
