@@ -245,3 +245,20 @@ def test_the_compact_gray8_canvas_is_classified_as_the_pixel_list_is(client, mni
         ]:
             ws.send_json({"type": "classify", "width": 280, "height": 280, **bad})
             assert words in receive(ws, lambda m: m["type"] == "error")[-1]["message"]
+
+
+def test_a_corrupt_saved_network_is_explained_and_a_new_save_replaces_it(client, mnist):
+    from app.settings import model_path
+
+    model_path().write_bytes(b"this is no network")  # e.g. a disk that filled up mid-write
+    response = client.post("/api/mnist/classify", json=drawing(mnist))
+    assert response.status_code == 409 and "cannot be read" in response.json()["detail"]
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({"type": "classify", **gray8(mnist)})
+        message = receive(ws, lambda m: m["type"] == "error")[-1]["message"]
+        assert "saved network cannot be read" in message
+        ws.send_json({**SMALL, "epochs": 1})
+        receive(ws, status("finished"))
+        ws.send_json({"type": "save"})
+        receive(ws, lambda m: m["type"] == "saved")
+    assert client.post("/api/mnist/classify", json=drawing(mnist)).status_code == 200
