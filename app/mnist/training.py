@@ -237,8 +237,8 @@ class Trainer:
 
     def _evaluate(self, network: Network, step: int, samples_seen: int) -> dict:
         # As many training samples as the test set has: both costs then carry the same
-        # sampling noise, and with the 4,000-digit offline sample an evaluation reads
-        # 2,000 digits rather than 5,000 (it ran once per 4,000 trained, a third of the work).
+        # sampling noise, and with the 4,000-digit offline sample an evaluation (due after
+        # every 4,000 digits trained) reads 2,000 digits rather than 5,000.
         n = min(self.n_train, len(self.x_test) or self.n_train, TRAIN_EVAL_SAMPLES)
         train_cost = network.cost(self.x_train[:n], self.onehot_train[:n])
         test_cost, output = network.cost_and_output(self.x_test, self.onehot_test)

@@ -49,8 +49,8 @@ class Save(Message):
 class Classify(Message):
     """A drawing to classify: ``pixels`` (gray levels 0..1, row-major, as DESIGN.md has it)
     or ``gray8``, the same canvas as base64 bytes 0..255 — what the page sends, since a
-    280×280 list of numbers is 400 KB of JSON that takes ~10 ms to parse and check, and
-    its 78 KB of bytes take 0.1 ms."""
+    280×280 list of numbers is 400 KB of JSON that takes ~10 ms to parse, check and
+    convert, and its 78 KB of bytes take 0.1 ms."""
 
     type: Literal["classify"]
     width: Annotated[int, Field(ge=1, le=MAX_SIDE)]
