@@ -5,9 +5,9 @@ arrays of the digit network: an optimizer steps a list of NumPy arrays in place,
 given their gradients.  ``lr`` and the hyper-parameters are plain attributes, so
 they may change between steps (the learning-rate slider does exactly that).
 
-Per-parameter state (momentum buffers, running averages) is allocated once, on
-the first step, with the parameter's own dtype, so float32 weights stay float32
-and no step allocates new state arrays.
+Per-parameter state (momentum buffers, running averages, and scratch arrays for
+the intermediate results) is allocated once, on the first step, with the
+parameter's own dtype, so float32 weights stay float32 and no step allocates.
 
 ``step_point`` is the same update for a 2-D point held in Python floats: NumPy
 costs about a microsecond per call on a 2-element array, more than the whole
@@ -95,10 +95,25 @@ class Optimizer:
         return self._update_scalar(x, gx, sx), self._update_scalar(y, gy, sy)
 
     def _new_state(self, param: np.ndarray) -> dict[str, np.ndarray]:
-        return {}
+        """This optimizer's buffers for one parameter array, beside two scratch arrays."""
+        return {"s1": np.empty_like(param), "s2": np.empty_like(param)}
 
     def _update(self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
+
+    def _descend(
+        self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], scale: np.ndarray
+    ) -> None:
+        """p -= lr·g / scale, computed as that expression is, in the scratch array s1."""
+        step = np.multiply(g, self.lr, out=s["s1"])
+        step /= scale
+        p -= step
+
+    def _scale(self, total: np.ndarray, s: dict[str, np.ndarray]) -> np.ndarray:
+        """√total + eps, into s["s2"] (Adagrad's and RMSprop's denominator)."""
+        scale = np.sqrt(total, out=s["s2"])
+        scale += self.hyper["eps"]
+        return scale
 
     #: floats of state per coordinate that ``_update_scalar`` keeps
     scalar_state_size: ClassVar[int] = 0
@@ -122,7 +137,7 @@ class GD(Optimizer):
     title = "Gradient descent"
 
     def _update(self, p, g, s):
-        p -= self.lr * g
+        p -= np.multiply(g, self.lr, out=s["s1"])  # lr·g: multiplication commutes exactly
 
     def _update_scalar(self, p, g, s):
         return p - self.lr * g
@@ -136,15 +151,21 @@ class Momentum(Optimizer):
     defaults = {"momentum": 0.9}
 
     def _new_state(self, param):
-        return {"b": np.zeros_like(param)}
+        return {**super()._new_state(param), "b": np.zeros_like(param)}
 
     def _update(self, p, g, s):
         b = s["b"]
         b *= self.hyper["momentum"]
         b += g
-        p -= self.lr * self._direction(g, b)
+        step = self._direction_into(g, b, s["s1"])
+        step *= self.lr
+        p -= step
 
-    def _direction(self, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def _direction_into(self, g: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.copyto(out, b)
+        return out
+
+    def _direction(self, g: float, b: float) -> float:
         return b
 
     scalar_state_size = 1
@@ -161,6 +182,11 @@ class Nesterov(Momentum):
     name = "nesterov"
     title = "Nesterov"
 
+    def _direction_into(self, g, b, out):
+        direction = np.multiply(b, self.hyper["momentum"], out=out)
+        direction += g  # g + μb: addition commutes exactly
+        return direction
+
     def _direction(self, g, b):
         return g + self.hyper["momentum"] * b
 
@@ -173,12 +199,12 @@ class Adagrad(Optimizer):
     defaults = {"eps": 1e-10}
 
     def _new_state(self, param):
-        return {"sum": np.zeros_like(param)}
+        return {**super()._new_state(param), "sum": np.zeros_like(param)}
 
     def _update(self, p, g, s):
         total = s["sum"]
-        total += g * g
-        p -= self.lr * g / (np.sqrt(total) + self.hyper["eps"])
+        total += np.multiply(g, g, out=s["s1"])
+        self._descend(p, g, s, self._scale(total, s))
 
     scalar_state_size = 1
 
@@ -196,14 +222,16 @@ class RMSprop(Optimizer):
     defaults = {"alpha": 0.99, "eps": 1e-8}
 
     def _new_state(self, param):
-        return {"v": np.zeros_like(param)}
+        return {**super()._new_state(param), "v": np.zeros_like(param)}
 
     def _update(self, p, g, s):
         alpha = self.hyper["alpha"]
         v = s["v"]
         v *= alpha
-        v += (1.0 - alpha) * g * g
-        p -= self.lr * g / (np.sqrt(v) + self.hyper["eps"])
+        square = np.multiply(g, 1.0 - alpha, out=s["s1"])
+        square *= g  # (1 − α)·g·g, in that order
+        v += square
+        self._descend(p, g, s, self._scale(v, s))
 
     scalar_state_size = 1
 
@@ -222,18 +250,25 @@ class Adam(Optimizer):
     defaults = {"betas": (0.9, 0.999), "eps": 1e-8}
 
     def _new_state(self, param):
-        return {"m": np.zeros_like(param), "v": np.zeros_like(param)}
+        state = super()._new_state(param)
+        return {**state, "m": np.zeros_like(param), "v": np.zeros_like(param)}
 
     def _update(self, p, g, s):
         beta1, beta2 = self.hyper["betas"]
-        m, v = s["m"], s["v"]
+        m, v, scratch = s["m"], s["v"], s["s1"]
         m *= beta1
-        m += (1.0 - beta1) * g
+        m += np.multiply(g, 1.0 - beta1, out=scratch)
         v *= beta2
-        v += (1.0 - beta2) * g * g
+        square = np.multiply(g, 1.0 - beta2, out=scratch)
+        square *= g  # (1 − β2)·g·g, in that order
+        v += square
         step_size = self.lr / (1.0 - beta1**self.t)
-        denom = np.sqrt(v) / math.sqrt(1.0 - beta2**self.t) + self.hyper["eps"]
-        p -= step_size * m / denom
+        denom = np.sqrt(v, out=s["s2"])
+        denom /= math.sqrt(1.0 - beta2**self.t)
+        denom += self.hyper["eps"]
+        step = np.multiply(m, step_size, out=scratch)
+        step /= denom
+        p -= step
 
     scalar_state_size = 2
 

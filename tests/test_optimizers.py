@@ -302,3 +302,20 @@ def test_step_point_is_bit_for_bit_the_array_step(name):
         x, y = point_opt.step_point(x, y, float(g[0]), float(g[1]))
         assert (x, y) == tuple(point.tolist()), f"step {k}"
     assert point_opt.t == array_opt.t
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_a_step_allocates_no_arrays(name):
+    """Buffers are made on the first step; later steps write into them (13,002 float32s)."""
+    import tracemalloc
+
+    opt = make_optimizer(name, 0.01)
+    p, g = np.ones(13_002, np.float32), np.full(13_002, 0.5, np.float32)
+    opt.step([p], [g])
+    tracemalloc.start()
+    for _ in range(5):
+        opt.step([p], [g])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4_096  # one parameter-sized temporary would be 52,008 bytes
+    assert p.dtype == np.float32
