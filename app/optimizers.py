@@ -95,8 +95,8 @@ class Optimizer:
         return self._update_scalar(x, gx, sx), self._update_scalar(y, gy, sy)
 
     def _new_state(self, param: np.ndarray) -> dict[str, np.ndarray]:
-        """This optimizer's buffers for one parameter array, beside two scratch arrays."""
-        return {"s1": np.empty_like(param), "s2": np.empty_like(param)}
+        """This optimizer's buffers for one parameter array; s1 holds each step's update."""
+        return {"s1": np.empty_like(param)}
 
     def _update(self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
@@ -110,7 +110,8 @@ class Optimizer:
         p -= step
 
     def _scale(self, total: np.ndarray, s: dict[str, np.ndarray]) -> np.ndarray:
-        """√total + eps, into s["s2"] (Adagrad's and RMSprop's denominator)."""
+        """√total + eps, into s["s2"] (the denominator of Adagrad and RMSprop, which
+        allocate s2 for it)."""
         scale = np.sqrt(total, out=s["s2"])
         scale += self.hyper["eps"]
         return scale
@@ -157,13 +158,11 @@ class Momentum(Optimizer):
         b = s["b"]
         b *= self.hyper["momentum"]
         b += g
-        step = self._direction_into(g, b, s["s1"])
-        step *= self.lr
-        p -= step
+        p -= np.multiply(self._direction_into(g, b, s["s1"]), self.lr, out=s["s1"])
 
     def _direction_into(self, g: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.copyto(out, b)
-        return out
+        """The direction of the step: b itself (Nesterov writes its own into ``out``)."""
+        return b
 
     def _direction(self, g: float, b: float) -> float:
         return b
@@ -199,7 +198,8 @@ class Adagrad(Optimizer):
     defaults = {"eps": 1e-10}
 
     def _new_state(self, param):
-        return {**super()._new_state(param), "sum": np.zeros_like(param)}
+        state = {**super()._new_state(param), "s2": np.empty_like(param)}
+        return {**state, "sum": np.zeros_like(param)}
 
     def _update(self, p, g, s):
         total = s["sum"]
@@ -222,7 +222,8 @@ class RMSprop(Optimizer):
     defaults = {"alpha": 0.99, "eps": 1e-8}
 
     def _new_state(self, param):
-        return {**super()._new_state(param), "v": np.zeros_like(param)}
+        state = {**super()._new_state(param), "s2": np.empty_like(param)}
+        return {**state, "v": np.zeros_like(param)}
 
     def _update(self, p, g, s):
         alpha = self.hyper["alpha"]
@@ -250,7 +251,7 @@ class Adam(Optimizer):
     defaults = {"betas": (0.9, 0.999), "eps": 1e-8}
 
     def _new_state(self, param):
-        state = super()._new_state(param)
+        state = {**super()._new_state(param), "s2": np.empty_like(param)}
         return {**state, "m": np.zeros_like(param), "v": np.zeros_like(param)}
 
     def _update(self, p, g, s):

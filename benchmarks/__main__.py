@@ -50,7 +50,7 @@ def end_to_end(batches, repeats: int, torch: bool) -> dict:
 
     n_train = len(load_mnist().y_train)
     epochs = max(1, round(training.EPOCH / n_train))
-    x, y, labels = training.epoch_data()
+    x, y, _ = training.epoch_data()
     results = {}
     with stream.running_server() as url:
         for batch in batches:
@@ -61,8 +61,7 @@ def end_to_end(batches, repeats: int, torch: bool) -> dict:
 
             runs = {"ws_s": over_socket}
             if torch:
-                with threadpool_limits(1):
-                    runs["torch_s"] = training.trainers(x, y, labels, batch, True)["torch_s"]
+                runs["torch_s"] = training.torch_trainer(x, y, batch)
             with threadpool_limits(1):
                 results[batch] = training.interleaved_medians(runs, repeats)
     return results

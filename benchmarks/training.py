@@ -58,6 +58,23 @@ def matmul_peak(repeats: int = 7) -> float:
     return 2 * 1024**3 / seconds / 1e9
 
 
+def timed(run: Callable[[], None], scale: float = 1.0) -> Callable[[], float]:
+    """``run`` as a function returning its seconds (times ``scale``)."""
+
+    def once() -> float:
+        start = time.perf_counter()
+        run()
+        return (time.perf_counter() - start) * scale
+
+    return once
+
+
+def torch_trainer(x, y, batch: int) -> Callable[[], float]:
+    """PyTorch's epoch as a timed function (seconds per 60,000)."""
+    run = references.torch_epoch_factory()
+    return timed(lambda: run(x, y, batch, 0.1))
+
+
 def trainers(x, y, labels, batch: int, torch: bool) -> dict[str, Callable[[], float]]:
     """Each trainer as a function that trains one epoch and returns its seconds per 60,000."""
     from app.mnist.data import Dataset
@@ -66,14 +83,6 @@ def trainers(x, y, labels, batch: int, torch: bool) -> dict[str, Callable[[], fl
     weights, biases = references.initial_parameters()
     data = Dataset(x, labels, x[:1000], labels[:1000], "benchmark")
     part = EPOCH // 10
-
-    def timed(run: Callable[[], None], scale: float = 1.0) -> Callable[[], float]:
-        def once() -> float:
-            start = time.perf_counter()
-            run()
-            return (time.perf_counter() - start) * scale
-
-        return once
 
     def gdviz() -> None:  # headless, the epoch-end evaluation included
         config = TrainConfig(batch_size=batch, epochs=1, lr=0.1, eval_every=10**9)
@@ -91,8 +100,7 @@ def trainers(x, y, labels, batch: int, torch: bool) -> dict[str, Callable[[], fl
         "gdviz_headless_s": timed(gdviz),
     }
     if torch:
-        torch_run = references.torch_epoch_factory()
-        runs["torch_s"] = timed(lambda: torch_run(x, y, batch, 0.1))
+        runs["torch_s"] = torch_trainer(x, y, batch)
     return runs
 
 

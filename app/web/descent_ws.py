@@ -273,7 +273,7 @@ class Connection:
         self.session = DescentSession()
         self.wake = asyncio.Event()  # set by the receiver: there is something to do
         self.drained = asyncio.Event()  # set by the sender: the outbox is empty
-        self.flow = AckWindow(window=4)
+        self.flow = AckWindow()
 
     async def serve(self) -> None:
         await run_until_one_ends(self._receive(), self._send())
@@ -306,13 +306,13 @@ class Connection:
         session, loop, flow = self.session, asyncio.get_running_loop(), self.flow
         last = loop.time()
         while True:
-            if not session.outbox and not (session.has_work and flow.open(self._window())):
+            if not session.outbox and not (session.has_work and self._client_keeps_up()):
                 self.wake.clear()
                 await self.wake.wait()
                 last = loop.time()  # time spent idle earns no steps
             began = loop.time()
             budget = ACKED_COMPUTE_BUDGET if flow.acking else COMPUTE_BUDGET
-            produced = session.produce(began - last, budget) if flow.open(self._window()) else 0
+            produced = session.produce(began - last, budget) if self._client_keeps_up() else 0
             last = began
             while session.outbox:
                 await self.websocket.send_text(dumps(session.outbox.popleft()))
@@ -321,9 +321,9 @@ class Connection:
             if produced or session.has_work:  # pace the steps; answer anything else at once
                 await asyncio.sleep(self._pause(began))
 
-    def _window(self) -> int:
-        """Messages an acking client may lag: two frames of every run, and its statuses."""
-        return 2 * len(self.session.slots) + 2
+    def _client_keeps_up(self) -> bool:
+        """An acking client may lag two frames of every run, and its statuses."""
+        return self.flow.open(2 * len(self.session.slots) + 2)
 
     def _pause(self, began: float) -> float:
         """Seconds to wait before the next frame: none at full speed for an acking client."""

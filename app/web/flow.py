@@ -5,7 +5,7 @@ between, a full-speed run can sit hundreds of milliseconds ahead of what the pag
 has drawn, so a ``set`` or a ``stop`` shows only after that backlog.  A client
 that acknowledges what it has handled — ``{"type": "ack", "received": n}``, n
 counting every message it got on this connection — lets the server compute no
-further than ``window`` messages ahead of it.  Clients that never ack (scripts,
+further than a window of messages ahead of it.  Clients that never ack (scripts,
 the tests of the plain protocol) are paced as before, by their reading alone.
 """
 
@@ -17,8 +17,7 @@ __all__ = ["AckWindow"]
 class AckWindow:
     """Counts messages sent and acknowledged on one connection."""
 
-    def __init__(self, window: int) -> None:
-        self.window = window
+    def __init__(self) -> None:
         self.sent = 0
         self.acked: int | None = None  # None until the first ack: a client that never acks
 
@@ -38,6 +37,6 @@ class AckWindow:
         """Messages sent that the client has not yet said it handled (0 if it never acks)."""
         return 0 if self.acked is None else self.sent - self.acked
 
-    def open(self, window: int | None = None) -> bool:
-        """True while the client is close enough behind for more to be computed."""
-        return self.ahead() < (self.window if window is None else window)
+    def open(self, window: int) -> bool:
+        """True while the client is fewer than ``window`` messages behind."""
+        return self.ahead() < window

@@ -75,7 +75,7 @@ class TrainConnection:
         self.training: asyncio.Task | None = None
         self.running = threading.Event()  # cleared while paused; the training thread waits on it
         self.running.set()
-        self.flow = AckWindow(window=MAX_AHEAD)
+        self.flow = AckWindow()
 
     async def serve(self) -> None:
         try:
@@ -188,7 +188,7 @@ class TrainConnection:
 
     def _may_compute(self) -> bool:
         """False while the client is behind: too much queued here, or unacknowledged."""
-        return self.outbox.qsize() <= MAX_OWED and self.flow.open()
+        return self.outbox.qsize() <= MAX_OWED and self.flow.open(MAX_AHEAD)
 
     def _status(self, state: str, **fields) -> None:
         self.put({"type": "status", "state": state, **fields})

@@ -184,8 +184,8 @@ def dumps(message: dict) -> str:
     try:
         text = orjson.dumps(message)
     except orjson.JSONEncodeError:  # a type orjson does not know (json may): let json decide
-        text = b"null"
-    if b"null" in text:
+        text = None
+    if text is None or b"null" in text:
         return json.dumps(message, allow_nan=False, separators=(",", ":"))
     return text.decode()
 
