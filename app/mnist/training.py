@@ -124,7 +124,7 @@ class Trainer:
         config.validate()
         self.config = config
         self.data = data
-        x_train = np.asarray(data.x_train, dtype=np.float32)
+        x_train = np.ascontiguousarray(data.x_train, dtype=np.float32)
         sizes = (x_train.shape[1], *config.hidden, N_CLASSES)
         self.network = Network(sizes, config.activation, config.cost, config.seed)
         self.optimizer = make_optimizer(config.optimizer, config.lr, config.hyper)
@@ -145,11 +145,10 @@ class Trainer:
         self.epoch = 0  # completed epochs
         self.samples_seen = 0
         self.diverged = False
-        # Gradient buffers, filled in place by every step's backprop; like the
-        # parameters they are views of one flat array, so one update moves them all.
-        self._grad_flat, nabla_w, nabla_b = self.network.gradient_buffers()
-        self._nabla = (nabla_w, nabla_b)
-        # Network.backprop's arithmetic without its per-step allocations (bit for bit).
+        # The gradient, filled in place by every step's backprop; laid out like the
+        # parameters' flat array, so one optimizer update moves them all.
+        self._grad_flat = np.zeros_like(self.network.flat)
+        # Network.backprop's mathematics, compiled, without per-step allocations.
         self._kernel = BackpropKernel(self.network, self.batch_size)
         self._eval_network: Network | None = None  # evaluate_snapshot's, made when first needed
         self._rng = np.random.default_rng([config.seed, 1])
@@ -197,9 +196,9 @@ class Trainer:
         if self._position == 0:
             self._order = self._rng.permutation(self.n_train)
         batch = self._order[self._position : self._position + self.batch_size]
-        cost = self._kernel.backprop(self.x_train, self.onehot_train, batch, *self._nabla)
-        # A sum is NaN or infinite as soon as one entry is: one cheap check.
-        if not math.isfinite(cost + float(self._grad_flat.sum())):
+        x, onehot = self.x_train, self.onehot_train
+        cost, finite = self._kernel.backprop(x, onehot, batch, self._grad_flat)
+        if not finite:
             self.diverged = True
             return None
         self.optimizer.step([self.network.flat], [self._grad_flat])

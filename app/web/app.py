@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
+from app.mnist.kernel import warm_up
 from app.settings import STATIC_DIR
 from app.web import descent_ws, mnist_api, pages, surfaces_api, train_ws
 
@@ -23,13 +24,17 @@ PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.mi
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Freeze what start-up built out of the garbage collector's reach.
+    """Compile the training kernel in the background; freeze start-up's objects.
+
+    The kernel compiles once per install (seconds; loaded from Numba's cache after
+    that): doing it now, beside start-up, spares the first training the wait.
 
     A full collection walks every object — the ~66,000 of FastAPI, pydantic and
     NumPy — and takes ~45 ms, often enough during a full-speed stream to hold a
     `set` back by that much (the slowest twentieth of round trips, before this).
     Frozen, they are never walked again; what the sessions create still is.
     """
+    warm_up()
     gc.freeze()
     yield
 
