@@ -96,3 +96,12 @@ def test_a_step_allocates_nothing():
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["9", "9"]
+
+
+def test_warm_up_compiles_in_the_background_then_calls_back():
+    from app.mnist.kernel import warm_up
+
+    done = []
+    thread = warm_up(then=lambda: done.append(True))
+    thread.join(timeout=120)
+    assert done == [True] and not thread.is_alive()

@@ -13,6 +13,7 @@ nothing per step.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
@@ -79,11 +80,14 @@ def _layout(sizes: tuple[int, ...], batch_size: int) -> np.ndarray:
     return layout
 
 
-def warm_up(background: bool = True) -> threading.Thread | None:
+def warm_up(
+    background: bool = True, then: Callable[[], object] | None = None
+) -> threading.Thread | None:
     """Compile (or load from Numba's cache) the float32 kernel before the first training needs it.
 
     A fresh install compiles for a few seconds once; afterwards the cache loads in
-    well under a second. The server calls this in a thread at start-up.
+    well under a second. The server calls this in a thread at start-up; ``then``
+    runs once the kernel is ready.
     """
 
     def run() -> None:
@@ -92,6 +96,8 @@ def warm_up(background: bool = True) -> threading.Thread | None:
         onehot = np.eye(2, dtype=np.float32)
         grad = np.zeros_like(network.flat)
         BackpropKernel(network, 2).backprop(x, onehot, np.arange(2), grad)
+        if then is not None:
+            then()
 
     if not background:
         run()

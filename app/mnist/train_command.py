@@ -58,6 +58,7 @@ def run_train_command(args: argparse.Namespace) -> int:
         f"{len(dataset.y_test):,} test digits",
         file=sys.stderr,
     )
+    _compile_kernel(sys.stderr)
     try:
         trainer, seconds = _train(config, dataset, sys.stderr)
     except KeyboardInterrupt:
@@ -71,6 +72,17 @@ def run_train_command(args: argparse.Namespace) -> int:
         )
         return 1
     return _report_and_save(trainer, seconds)
+
+
+def _compile_kernel(stream: TextIO) -> None:
+    """Compile (or load) the training kernel before the clock starts, saying so when it is slow."""
+    from app.mnist.kernel import warm_up
+
+    started = time.perf_counter()
+    warm_up(background=False)
+    seconds = time.perf_counter() - started
+    if seconds > 2:
+        print(f"compiled the training kernel in {seconds:.1f} s (once per install)", file=stream)
 
 
 def _train(config: TrainConfig, dataset, stream: TextIO) -> tuple[Trainer, float]:
