@@ -29,10 +29,12 @@ def _problem(sizes, activation, cost, dtype, samples=50):
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("sizes", [(20, 7, 5, 4), (33, 16, 10), (9, 3)])
-def test_kernel_gradient_and_cost_equal_backprop(activation, cost, dtype, sizes):
-    """Odd and even layer widths, full and short batches (1-3 rows past a block of 4)."""
+@pytest.mark.parametrize("block", [64, 3])
+def test_kernel_gradient_and_cost_equal_backprop(activation, cost, dtype, sizes, block):
+    """Odd and even layer widths; full and short batches (1-3 rows past the loops' groups of
+    4); the batch in one pass, or in passes of 3 rows whose shares of the gradient add up."""
     network, x, y, rng = _problem(sizes, activation, cost, dtype)
-    kernel = BackpropKernel(network, batch_size=9)
+    kernel = BackpropKernel(network, batch_size=9, block=block)
     grad = np.full_like(network.flat, np.nan)  # every entry must be written
     for n in (9, 8, 7, 6, 5, 1):
         rows = rng.permutation(50)[:n]
