@@ -32,6 +32,15 @@ TEST_DATA_DIR = Path(
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_kernel():
+    """Compile the training kernel once, up front: on a fresh clone that takes seconds, which
+    would otherwise land inside whichever test trains first and upset its timing."""
+    from app.mnist.kernel import warm_up
+
+    warm_up(background=False)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path, monkeypatch):
     """MNIST from the shared test cache; every test saves its model to its own temp file."""

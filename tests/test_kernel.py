@@ -47,6 +47,19 @@ def test_kernel_gradient_and_cost_equal_backprop(activation, cost, dtype, sizes,
         np.testing.assert_allclose(grad, want, rtol=0, atol=TOLERANCE[dtype] * scale)
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+@pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernel_evaluation_equals_the_network_cost_and_accuracy(activation, cost, dtype):
+    network, x, y, _ = _problem((20, 7, 10), activation, cost, dtype, samples=203)
+    want_cost, output = network.cost_and_output(x, y)
+    want_accuracy = np.mean(output.argmax(axis=1) == y.argmax(axis=1))
+    for block in (64, 5):  # 203 rows: the last pass short
+        got_cost, accuracy = BackpropKernel(network, 64, block=block).evaluate(x, y)
+        assert got_cost == pytest.approx(want_cost, rel=TOLERANCE[dtype])
+        assert accuracy == want_accuracy
+
+
 def test_the_gradient_matches_finite_differences():
     """An independent check of the mathematics, in float64."""
     network, x, y, rng = _problem((6, 4, 3), "sigmoid", "cross_entropy", np.float64)

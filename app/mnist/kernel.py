@@ -68,6 +68,27 @@ class BackpropKernel:
         )
         return float(cost), bool(finite)
 
+    def evaluate(self, x: np.ndarray, onehot: np.ndarray) -> tuple[float, float]:
+        """(mean cost, accuracy) of the network on all of ``x`` against one-hot labels.
+
+        The forward pass of ``backprop``, without the GIL: an evaluation in a second
+        thread leaves the training thread and the event loop alone. The accuracy
+        counts the rows whose largest output is the labelled digit.
+        """
+        cost, correct = loops.evaluate(
+            x,
+            onehot,
+            self.network.flat,
+            self.layout,
+            self._activations,
+            self._deltas,
+            self._identity,
+            self._relu,
+            self._cross_entropy,
+            self._exp_floor,
+        )
+        return float(cost), correct / max(len(x), 1)
+
 
 def _layout(sizes: tuple[int, ...], batch_size: int) -> np.ndarray:
     """loops.py's layer table: inputs, outputs, W's and b's offsets in flat, rows' offset."""
@@ -87,7 +108,7 @@ def _layout(sizes: tuple[int, ...], batch_size: int) -> np.ndarray:
 def warm_up(
     background: bool = True, then: Callable[[], object] | None = None
 ) -> threading.Thread | None:
-    """Compile (or load from Numba's cache) the float32 kernel before the first training needs it.
+    """Compile (or load from Numba's cache) the float32 kernels before a training needs them.
 
     A fresh install compiles for a few seconds once; afterwards the cache loads in
     well under a second. The server calls this in a thread at start-up; ``then``
@@ -99,7 +120,9 @@ def warm_up(
         x = np.zeros((2, 4), np.float32)
         onehot = np.eye(2, dtype=np.float32)
         grad = np.zeros_like(network.flat)
-        BackpropKernel(network, 2).backprop(x, onehot, np.arange(2), grad)
+        kernel = BackpropKernel(network, 2)
+        kernel.backprop(x, onehot, np.arange(2), grad)
+        kernel.evaluate(x, onehot)
         if then is not None:
             then()
 

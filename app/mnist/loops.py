@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["backprop"]
+__all__ = ["backprop", "evaluate"]
 
 _FLAGS = {"reassoc", "contract"}
 _jit = njit(cache=True, fastmath=_FLAGS, nogil=True)
@@ -236,15 +236,7 @@ def _backprop_block(
     """Add one block of rows' share of the gradient to grad; return its summed cost."""
     n, layers = rows.shape[0], layout.shape[0]
     ident = ident[:n]
-    for layer in range(layers):
-        Z = _rows_of(acts, layout, layer, n)
-        if layer == 0:
-            _dense(x, rows, _weights(flat, layout, 0), _biases(flat, layout, 0), Z)
-        else:
-            below = _rows_of(acts, layout, layer - 1, n)
-            _dense(below, ident, _weights(flat, layout, layer), _biases(flat, layout, layer), Z)
-        if layer < layers - 1:
-            _activate(Z, relu, exp_floor)
+    _forward_to_output(x, rows, flat, layout, acts, ident, relu, exp_floor)
     last = layers - 1
     out, d_out = _rows_of(acts, layout, last, n), _rows_of(deltas, layout, last, n)
     cost = _output_and_cost(out, onehot, rows, cross_entropy, exp_floor, scale, d_out)
@@ -259,3 +251,36 @@ def _backprop_block(
             P = _rows_of(deltas, layout, layer - 1, n)
             _backward_delta(D, _weights(flat, layout, layer), below, relu, P)
     return cost
+
+
+@_inline
+def _forward_to_output(x, rows, flat, layout, acts, ident, relu, exp_floor):
+    """Every layer's activations for x[rows]; the output layer's left as z (weighted inputs)."""
+    n, layers = rows.shape[0], layout.shape[0]
+    for layer in range(layers):
+        Z = _rows_of(acts, layout, layer, n)
+        if layer == 0:
+            _dense(x, rows, _weights(flat, layout, 0), _biases(flat, layout, 0), Z)
+        else:
+            below = _rows_of(acts, layout, layer - 1, n)
+            _dense(below, ident, _weights(flat, layout, layer), _biases(flat, layout, layer), Z)
+        if layer < layers - 1:
+            _activate(Z, relu, exp_floor)
+
+
+@_jit
+def evaluate(x, onehot, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor):
+    """(mean cost, number of rows whose largest output is the labelled digit) over all of x."""
+    n, block, last = x.shape[0], ident.shape[0], layout.shape[0] - 1
+    scale = flat.dtype.type(1.0 / max(n, 1))
+    cost, correct = 0.0, 0
+    for start in range(0, n, block):
+        rows = ident[: min(block, n - start)]
+        m = rows.shape[0]
+        xs, ys = x[start : start + m], onehot[start : start + m]
+        _forward_to_output(xs, rows, flat, layout, acts, rows, relu, exp_floor)
+        out, d_out = _rows_of(acts, layout, last, m), _rows_of(deltas, layout, last, m)
+        cost += _output_and_cost(out, ys, rows, cross_entropy, exp_floor, scale, d_out)
+        for i in range(m):
+            correct += np.argmax(out[i]) == np.argmax(ys[i])
+    return cost / max(n, 1), correct

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.mnist.kernel import BackpropKernel
+from app.mnist.kernel import BLOCK_ROWS, BackpropKernel
 from app.mnist.network import ACTIVATIONS, COSTS, Network
 from app.optimizers import OPTIMIZERS, make_optimizer
 
@@ -133,7 +133,7 @@ class Trainer:
             # A fixed random relabelling: no structure left to learn, only samples to memorise.
             y_train = np.random.default_rng([config.seed, 2]).permutation(y_train)
         self.x_train, self.y_train = x_train, y_train
-        self.x_test = np.asarray(data.x_test, dtype=np.float32)
+        self.x_test = np.ascontiguousarray(data.x_test, dtype=np.float32)
         self.y_test = np.asarray(data.y_test)
         self.onehot_train = _one_hot(y_train)  # made once; batches are row selections of it
         self.onehot_test = _one_hot(self.y_test)
@@ -150,7 +150,8 @@ class Trainer:
         self._grad_flat = np.zeros_like(self.network.flat)
         # Network.backprop's mathematics, compiled, without per-step allocations.
         self._kernel = BackpropKernel(self.network, self.batch_size)
-        self._eval_network: Network | None = None  # evaluate_snapshot's, made when first needed
+        self._evaluator = BackpropKernel(self.network, BLOCK_ROWS)  # its own buffers
+        self._snapshot_evaluator: BackpropKernel | None = None  # evaluate_snapshot's, on demand
         self._rng = np.random.default_rng([config.seed, 1])
         self._order = np.arange(self.n_train)
         self._position = 0  # where in this epoch's order the next batch starts
@@ -221,27 +222,27 @@ class Trainer:
         overflows on samples training has not seen) is reported as None, and
         training stops as diverged: never NaN or Infinity in a record.
         """
-        return self._evaluate(self.network, self.step, self.samples_seen)
+        return self._evaluate(self._evaluator, self.step, self.samples_seen)
 
     def evaluate_snapshot(self, snapshot: Snapshot) -> dict:
         """``evaluate()`` of the parameters a snapshot holds; safe beside a running ``run``.
 
         Calls must not overlap each other (one evaluating thread): they share one network.
         """
-        if self._eval_network is None:
+        if self._snapshot_evaluator is None:
             net = self.network
-            self._eval_network = Network(net.sizes, net.activation, net.cost_name, dtype=net.dtype)
-        self._eval_network.flat[...] = snapshot.flat
-        return self._evaluate(self._eval_network, snapshot.step, snapshot.samples_seen)
+            copy = Network(net.sizes, net.activation, net.cost_name, dtype=net.dtype)
+            self._snapshot_evaluator = BackpropKernel(copy, BLOCK_ROWS)
+        self._snapshot_evaluator.network.flat[...] = snapshot.flat
+        return self._evaluate(self._snapshot_evaluator, snapshot.step, snapshot.samples_seen)
 
-    def _evaluate(self, network: Network, step: int, samples_seen: int) -> dict:
+    def _evaluate(self, evaluator: BackpropKernel, step: int, samples_seen: int) -> dict:
         # As many training samples as the test set has: both costs then carry the same
         # sampling noise, and with the 4,000-digit offline sample an evaluation (due after
         # every 4,000 digits trained) reads 2,000 digits rather than 5,000.
         n = min(self.n_train, len(self.x_test) or self.n_train, TRAIN_EVAL_SAMPLES)
-        train_cost = network.cost(self.x_train[:n], self.onehot_train[:n])
-        test_cost, output = network.cost_and_output(self.x_test, self.onehot_test)
-        accuracy = float(np.mean(np.argmax(output, axis=1) == self.y_test))
+        train_cost, _ = evaluator.evaluate(self.x_train[:n], self.onehot_train[:n])
+        test_cost, accuracy = evaluator.evaluate(self.x_test, self.onehot_test)
         if not (math.isfinite(train_cost) and math.isfinite(test_cost)):
             self.diverged = True
             train_cost = train_cost if math.isfinite(train_cost) else None
