@@ -120,3 +120,24 @@ def test_warm_up_compiles_in_the_background_then_calls_back():
     thread = warm_up(then=lambda: done.append(True))
     thread.join(timeout=120)
     assert done == [True] and not thread.is_alive()
+
+
+def test_the_vectorised_sigmoid_is_within_a_few_float32_ulp_of_numpys():
+    """Over every z that matters, both tails included (σ rounds to 0 and to 1 there)."""
+    from numba import njit
+
+    from app.mnist import loops
+    from app.mnist.network import sigmoid
+
+    @njit
+    def run(z, floor, scratch):
+        loops._sigmoid(z, floor, scratch)
+
+    z = np.concatenate([np.linspace(-120, 120, 200_001), [-1e30, -87.5, 87.5, 1e30]])
+    z = z.astype(np.float32)
+    got = z.copy()
+    run(got, np.float32(-87.0), np.empty_like(z))
+    want = sigmoid(z)
+    ulp = np.spacing(want)
+    assert np.all(np.abs(got - want) <= 4 * ulp)  # measured: median 0, 99.9th percentile 2
+    assert got[-1] == got[-2] == 1.0 and 0 < got[0] < 1e-37  # the tails
