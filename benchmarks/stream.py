@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -17,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import orjson
 import websockets
@@ -52,10 +54,32 @@ def server_process(workers: int = 1) -> Iterator[tuple[str, int]]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("gdviz serve did not start") from None
                 time.sleep(0.1)
+        _wait_until_idle(server.pid)
         yield f"ws://127.0.0.1:{port}", server.pid
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _wait_until_idle(pid: int, timeout: float = 60.0) -> None:
+    """Wait for the server to finish its start-up work (it compiles or loads the training
+    kernel in a background thread): measuring steady-state speed, not start-up."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():  # not Linux: a fixed pause instead
+        time.sleep(3)
+        return
+
+    def cpu_seconds() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    deadline, before = time.monotonic() + timeout, cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = cpu_seconds()
+        if now - before < 0.02:  # under 8 % of a core: idle
+            return
+        before = now
 
 
 LONG_RUN = {
