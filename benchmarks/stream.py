@@ -110,7 +110,13 @@ class AckingClient:
 
 
 async def steps_per_second(url: str, seconds: float = 2.0) -> float:
-    """Steps received per second from one full-speed run (after a short warm-up)."""
+    """Steps received per second from one full-speed run (after a short warm-up).
+
+    The client's objects are frozen out of the garbage collector's way first: in
+    ``python -m benchmarks`` it has PyTorch loaded, and a full collection walking
+    its objects stalled the client, not the server (186k steps/s, 290k+ without).
+    """
+    gc.freeze()
     async with websockets.connect(url + "/ws/descent", compression=None, max_size=None) as ws:
         await ws.send(json.dumps(LONG_RUN))
         client = AckingClient(ws)
