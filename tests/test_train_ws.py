@@ -85,7 +85,13 @@ def test_classify_live_then_save_then_the_api_uses_it(client, mnist):
         receive(ws, status("finished"))
         ws.send_json({"type": "classify", **drawing(mnist)})
         answer = receive(ws, lambda m: m["type"] == "classified")[-1]
-        assert answer["by"] == "live" and answer["digit"] == mnist.y_test[0]
+        answers = [answer]
+        for k in range(1, 40):  # a 3-epoch network (~89 %) gets most, not all, right
+            ws.send_json({"type": "classify", **gray8(mnist, k)})
+            answers.append(receive(ws, lambda m: m["type"] == "classified")[-1])
+        assert all(a["by"] == "live" for a in answers)
+        # 34-35 of these 40 for seeds 0-2 (the first ten are hard: 6 right)
+        assert sum(a["digit"] == y for a, y in zip(answers, mnist.y_test, strict=False)) >= 28
         ws.send_json({"type": "save"})
         saved = receive(ws, lambda m: m["type"] == "saved")[-1]
         assert saved["test_accuracy"] > 0.7
