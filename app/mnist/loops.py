@@ -29,30 +29,29 @@ __all__ = ["backprop", "evaluate"]
 
 _FLAGS = {"reassoc", "contract"}
 _jit = njit(cache=True, fastmath=_FLAGS, nogil=True)
-_inline = njit(cache=True, fastmath=_FLAGS, nogil=True, inline="always")
 N_IN, N_OUT, W_AT, B_AT, A_AT = range(5)
 
 
-@_inline
+@_jit
 def _weights(flat, layout, layer):
     n_in, n_out, w_at = layout[layer, N_IN], layout[layer, N_OUT], layout[layer, W_AT]
     return flat[w_at : w_at + n_in * n_out].reshape((n_out, n_in))
 
 
-@_inline
+@_jit
 def _biases(flat, layout, layer):
     b_at = layout[layer, B_AT]
     return flat[b_at : b_at + layout[layer, N_OUT]]
 
 
-@_inline
+@_jit
 def _rows_of(buffer, layout, layer, n):
     """The layer's (n, outputs) block of an activation or delta buffer."""
     n_out, a_at = layout[layer, N_OUT], layout[layer, A_AT]
     return buffer[a_at : a_at + n * n_out].reshape((n, n_out))
 
 
-@_inline
+@_jit
 def _dense(src, rows, W, b, Z):
     """Z = src[rows] @ W.T + b, reading the rows in place; 4 rows × 2 outputs per pass."""
     n, (n_out, n_in) = rows.shape[0], W.shape
@@ -84,7 +83,7 @@ def _dense(src, rows, W, b, Z):
         i += 4
 
 
-@_inline
+@_jit
 def _put4(Z, i, j, r, v0, v1, v2, v3):
     """Z[i:i+r, j] = the first r of v0..v3 (a short last block computes duplicates)."""
     Z[i, j] = v0
@@ -96,7 +95,7 @@ def _put4(Z, i, j, r, v0, v1, v2, v3):
         Z[i + 3, j] = v3
 
 
-@_inline
+@_jit
 def _weight_gradient(src, rows, D, G, gb):
     """G += D.T @ src[rows], gb += D summed over rows; 4 rows × 2 outputs per pass."""
     n, (n_out, n_in) = rows.shape[0], G.shape
@@ -130,7 +129,7 @@ def _weight_gradient(src, rows, D, G, gb):
         i += 4
 
 
-@_inline
+@_jit
 def _backward_delta(D, W, A, relu, P):
     """P = (D @ W)·f'(z) of the layer below, from its activations A: σ' = a(1−a), relu' = a > 0."""
     n, n_out = D.shape
@@ -152,7 +151,7 @@ def _backward_delta(D, W, A, relu, P):
                 p[k] *= a[k] * (one - a[k])
 
 
-@_inline
+@_jit
 def _activate(Z, relu, exp_floor, scratch):
     """Z = relu(Z) or σ(Z), in place (``scratch``: a block as large, free to overwrite)."""
     z = Z.reshape(Z.size)  # one flat loop: iterating rows costs ~40 ns a row
@@ -164,7 +163,7 @@ def _activate(Z, relu, exp_floor, scratch):
         _sigmoid(z, exp_floor, scratch.reshape(scratch.size))
 
 
-@_inline
+@_jit
 def _sigmoid(z, exp_floor, scratch):
     """z = σ(z) = 1/(1 + e^−z) in place, with z floored at exp_floor so e^−z never overflows.
 
@@ -200,7 +199,7 @@ def _sigmoid(z, exp_floor, scratch):
         z[k] = one / (one + z[k])
 
 
-@_inline
+@_jit
 def _output_and_cost(Z, onehot, rows, cross_entropy, exp_floor, scale, D):
     """Z = the outputs (softmax or σ) in place, D = ∂C/∂z; return these rows' summed cost.
 
@@ -266,7 +265,7 @@ def backprop(
     return cost, np.isfinite(check)
 
 
-@_inline
+@_jit
 def _backprop_block(
     x, onehot, rows, flat, grad, layout, acts, deltas, ident, relu, cross_entropy, exp_floor, scale
 ):
@@ -290,7 +289,7 @@ def _backprop_block(
     return cost
 
 
-@_inline
+@_jit
 def _forward_to_output(x, rows, flat, layout, acts, deltas, ident, relu, exp_floor):
     """Every layer's activations for x[rows]; the output layer's left as z (weighted inputs)."""
     n, layers = rows.shape[0], layout.shape[0]
