@@ -141,3 +141,19 @@ def test_the_vectorised_sigmoid_is_within_a_few_float32_ulp_of_numpys():
     ulp = np.spacing(want)
     assert np.all(np.abs(got - want) <= 4 * ulp)  # measured: median 0, 99.9th percentile 2
     assert got[-1] == got[-2] == 1.0 and 0 < got[0] < 1e-37  # the tails
+
+
+def test_after_warm_up_a_training_on_the_stored_digits_compiles_nothing(mnist):
+    """The data layer hands out read-only arrays, a type Numba compiles apart: the warm-up
+    must cover it, or the first training would stall for seconds on a fresh install."""
+    from app.mnist import loops
+    from app.mnist.kernel import warm_up
+    from app.mnist.training import TrainConfig, Trainer
+
+    warm_up(background=False)
+    compiled = (len(loops.backprop.signatures), len(loops.evaluate.signatures))
+    trainer = Trainer(TrainConfig(epochs=1, batch_size=100), mnist)
+    trainer.run(3)
+    trainer.evaluate()
+    assert not mnist.x_train.flags.writeable  # the case this guards
+    assert (len(loops.backprop.signatures), len(loops.evaluate.signatures)) == compiled

@@ -120,9 +120,12 @@ def warm_up(
         x = np.zeros((2, 4), np.float32)
         onehot = np.eye(2, dtype=np.float32)
         grad = np.zeros_like(network.flat)
-        kernel = BackpropKernel(network, 2)
-        kernel.backprop(x, onehot, np.arange(2), grad)
-        kernel.evaluate(x, onehot)
+        stored = x.copy()
+        stored.flags.writeable = False  # as the data layer hands out its digits: Numba
+        kernel = BackpropKernel(network, 2)  # compiles read-only arrays separately
+        for inputs in (x, stored):
+            kernel.backprop(inputs, onehot, np.arange(2), grad)
+            kernel.evaluate(inputs, onehot)
         if then is not None:
             then()
 
