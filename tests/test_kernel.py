@@ -76,6 +76,19 @@ def test_the_gradient_matches_finite_differences():
         assert grad[index] == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-9)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("layer", [0, 1])
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_a_non_finite_parameter_is_reported_by_backprop_and_evaluation(bad, layer, activation):
+    """Whatever becomes of it on the way (a sigmoid floors a NaN z away), it is reported."""
+    network, x, y, _ = _problem((8, 4, 3), activation, "quadratic", np.float32)
+    network.weights[layer][0, 0] = bad
+    kernel = BackpropKernel(network, 4)
+    cost, finite = kernel.backprop(x, y, np.arange(4), np.zeros_like(network.flat))
+    assert not finite
+    assert not np.isfinite(kernel.evaluate(x, y)[0])
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_a_non_finite_gradient_is_reported(bad):
     network, x, y, _ = _problem((8, 4, 3), "relu", "quadratic", np.float32)

@@ -170,7 +170,8 @@ def _sigmoid(z, exp_floor, scratch):
     float32: e^−z computed so that the loop vectorises (libm's expf is a call per
     element, ~3.5 ns): −z = n·ln2 + r with |r| ≤ ½ln2 (ln2 in two parts, Cody and
     Waite), e^r by Cephes' expf polynomial (1 ulp), 2^n added to its exponent bits,
-    which ``scratch`` holds meanwhile. float64 keeps np.exp.
+    which ``scratch`` holds meanwhile. float64 keeps np.exp. A NaN z does not come
+    out NaN (the floors compare it away): callers check the parameters instead.
     """
     one = z.dtype.type(1)
     if z.itemsize != 4:
@@ -259,10 +260,18 @@ def backprop(
             relu, cross_entropy, exp_floor, scale,
         )  # fmt: skip
     cost /= n
-    check = cost
-    for g in grad:
-        check += g
-    return cost, np.isfinite(check)
+    return cost, np.isfinite(cost + _total(grad) + _total(flat))
+
+
+@_jit
+def _total(values):
+    """Σ values in float64: NaN or infinite exactly when one of them is (float32 sums cannot
+    overflow it). The parameters are checked with the gradient because ``_sigmoid`` does
+    not carry a NaN weighted input through: a non-finite weight must be caught here."""
+    total = 0.0
+    for k in range(values.shape[0]):  # indexed: `for v in values` does not vectorise (8x slower)
+        total += values[k]
+    return total
 
 
 @_jit
@@ -319,4 +328,6 @@ def evaluate(x, onehot, flat, layout, acts, deltas, ident, relu, cross_entropy, 
         cost += _output_and_cost(out, ys, rows, cross_entropy, exp_floor, scale, d_out)
         for i in range(m):
             correct += np.argmax(out[i]) == np.argmax(ys[i])
+    if not np.isfinite(_total(flat)):  # see _total: non-finite parameters make no cost
+        cost = np.nan
     return cost / max(n, 1), correct
