@@ -34,7 +34,7 @@ def test_kernel_gradient_and_cost_equal_backprop(activation, cost, dtype, sizes,
     """Odd and even layer widths; full and short batches (1-3 rows past the loops' groups of
     4); the batch in one pass, or in passes of 3 rows whose shares of the gradient add up."""
     network, x, y, rng = _problem(sizes, activation, cost, dtype)
-    kernel = BackpropKernel(network, batch_size=9, block=block)
+    kernel = BackpropKernel(network, block=block)
     grad = np.full_like(network.flat, np.nan)  # every entry must be written
     for n in (9, 8, 7, 6, 5, 1):
         rows = rng.permutation(50)[:n]
@@ -55,7 +55,7 @@ def test_kernel_evaluation_equals_the_network_cost_and_accuracy(activation, cost
     want_cost, output = network.cost_and_output(x, y)
     want_accuracy = np.mean(output.argmax(axis=1) == y.argmax(axis=1))
     for block in (64, 5):  # 203 rows: the last pass short
-        got_cost, accuracy = BackpropKernel(network, 64, block=block).evaluate(x, y)
+        got_cost, accuracy = BackpropKernel(network, block=block).evaluate(x, y)
         assert got_cost == pytest.approx(want_cost, rel=TOLERANCE[dtype])
         assert accuracy == want_accuracy
 
@@ -63,7 +63,7 @@ def test_kernel_evaluation_equals_the_network_cost_and_accuracy(activation, cost
 def test_the_gradient_matches_finite_differences():
     """An independent check of the mathematics, in float64."""
     network, x, y, rng = _problem((6, 4, 3), "sigmoid", "cross_entropy", np.float64)
-    kernel, rows = BackpropKernel(network, 5), np.array([4, 0, 7, 2, 9])
+    kernel, rows = BackpropKernel(network), np.array([4, 0, 7, 2, 9])
     grad = np.zeros_like(network.flat)
     kernel.backprop(x, y, rows, grad)
     for index in rng.choice(network.flat.size, 12, replace=False):
@@ -83,7 +83,7 @@ def test_a_non_finite_parameter_is_reported_by_backprop_and_evaluation(bad, laye
     """Whatever becomes of it on the way (a sigmoid floors a NaN z away), it is reported."""
     network, x, y, _ = _problem((8, 4, 3), activation, "quadratic", np.float32)
     network.weights[layer][0, 0] = bad
-    kernel = BackpropKernel(network, 4)
+    kernel = BackpropKernel(network)
     cost, finite = kernel.backprop(x, y, np.arange(4), np.zeros_like(network.flat))
     assert not finite
     assert not np.isfinite(kernel.evaluate(x, y)[0])
@@ -94,7 +94,7 @@ def test_a_non_finite_gradient_is_reported(bad):
     network, x, y, _ = _problem((8, 4, 3), "relu", "quadratic", np.float32)
     network.weights[1][0, 0] = bad
     grad = np.zeros_like(network.flat)
-    cost, finite = BackpropKernel(network, 4).backprop(x, y, np.arange(4), grad)
+    cost, finite = BackpropKernel(network).backprop(x, y, np.arange(4), grad)
     assert not finite
 
 
@@ -108,7 +108,7 @@ def test_a_step_allocates_nothing():
         from app.mnist.kernel import BackpropKernel
         from app.mnist.network import Network
         net = Network((784, 16, 16, 10))
-        kernel, grad = BackpropKernel(net, 1000), np.zeros_like(net.flat)
+        kernel, grad = BackpropKernel(net), np.zeros_like(net.flat)
         x = np.random.default_rng(0).random((3000, 784), dtype=np.float32)
         y = np.eye(10, dtype=np.float32)[np.arange(3000) % 10]
         rows = np.random.default_rng(1).permutation(3000)

@@ -27,20 +27,24 @@ BLOCK_ROWS = 64
 
 
 class BackpropKernel:
-    """Backprop for batches of up to ``batch_size`` rows of one network, without allocating."""
+    """Backprop and evaluation for one network, in passes of ``block`` rows, without allocating."""
 
-    def __init__(self, network: Network, batch_size: int, block: int = BLOCK_ROWS) -> None:
+    def __init__(self, network: Network, block: int = BLOCK_ROWS) -> None:
         self.network = network
-        self.batch_size = batch_size
-        block = max(1, min(batch_size, block))
         self.layout = _layout(network.sizes, block)
         size = int(self.layout[-1, loops.A_AT]) + block * network.sizes[-1]
-        self._activations = np.zeros(size, network.dtype)
-        self._deltas = np.zeros(size, network.dtype)
-        self._identity = np.arange(block, dtype=np.int64)  # also the block size
-        self._relu = network.activation == "relu"
-        self._cross_entropy = network.cost_name == "cross_entropy"
-        self._exp_floor = network.dtype.type(_EXP_FLOOR[network.dtype])
+        # Every argument of the compiled loops after the data: parameters, layout, buffers
+        # (the identity rows' length is the block size) and the network's kind.
+        self._state = (
+            network.flat,  # changed only in place, so this is always the current one
+            self.layout,
+            np.zeros(size, network.dtype),  # activations
+            np.zeros(size, network.dtype),  # deltas
+            np.arange(block, dtype=np.int64),
+            network.activation == "relu",
+            network.cost_name == "cross_entropy",
+            network.dtype.type(_EXP_FLOOR[network.dtype]),
+        )
 
     def backprop(
         self, x: np.ndarray, onehot: np.ndarray, rows: np.ndarray, grad: np.ndarray
@@ -49,23 +53,10 @@ class BackpropKernel:
 
         ``grad`` is laid out like ``network.flat``; ``x`` and ``onehot`` must be
         C-contiguous arrays of the network's dtype, ``rows`` int64 indices into them
-        (at most ``batch_size``). ``finite`` is False once the cost or a gradient
-        entry is NaN or infinite.
+        (any number: they go through in blocks). ``finite`` is False once the cost,
+        a gradient entry or a parameter is NaN or infinite.
         """
-        cost, finite = loops.backprop(
-            x,
-            onehot,
-            rows,
-            self.network.flat,
-            grad,
-            self.layout,
-            self._activations,
-            self._deltas,
-            self._identity,
-            self._relu,
-            self._cross_entropy,
-            self._exp_floor,
-        )
+        cost, finite = loops.backprop(x, onehot, rows, grad, *self._state)
         return float(cost), bool(finite)
 
     def evaluate(self, x: np.ndarray, onehot: np.ndarray) -> tuple[float, float]:
@@ -75,22 +66,11 @@ class BackpropKernel:
         thread leaves the training thread and the event loop alone. The accuracy
         counts the rows whose largest output is the labelled digit.
         """
-        cost, correct = loops.evaluate(
-            x,
-            onehot,
-            self.network.flat,
-            self.layout,
-            self._activations,
-            self._deltas,
-            self._identity,
-            self._relu,
-            self._cross_entropy,
-            self._exp_floor,
-        )
+        cost, correct = loops.evaluate(x, onehot, *self._state)
         return float(cost), correct / max(len(x), 1)
 
 
-def _layout(sizes: tuple[int, ...], batch_size: int) -> np.ndarray:
+def _layout(sizes: tuple[int, ...], block: int) -> np.ndarray:
     """loops.py's layer table: inputs, outputs, W's and b's offsets in flat, rows' offset."""
     pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
     layout = np.zeros((len(pairs), 5), np.int64)
@@ -101,7 +81,7 @@ def _layout(sizes: tuple[int, ...], batch_size: int) -> np.ndarray:
         layout[layer] = (n_in, n_out, w_at, b_at, a_at)
         w_at += n_in * n_out
         b_at += n_out
-        a_at += batch_size * n_out
+        a_at += block * n_out
     return layout
 
 
@@ -122,7 +102,7 @@ def warm_up(
         grad = np.zeros_like(network.flat)
         stored = x.copy()
         stored.flags.writeable = False  # as the data layer hands out its digits: Numba
-        kernel = BackpropKernel(network, 2)  # compiles read-only arrays separately
+        kernel = BackpropKernel(network, block=2)  # compiles read-only arrays separately
         for inputs in (x, stored):
             kernel.backprop(inputs, onehot, np.arange(2), grad)
             kernel.evaluate(inputs, onehot)

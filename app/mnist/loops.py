@@ -240,7 +240,7 @@ def _output_and_cost(Z, onehot, rows, cross_entropy, exp_floor, scale, D):
 
 @_jit
 def backprop(
-    x, onehot, rows, flat, grad, layout, acts, deltas, ident, relu, cross_entropy, exp_floor
+    x, onehot, rows, grad, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor
 ):
     """Gradient of the mean cost over samples x[rows] into grad (laid out like flat).
 

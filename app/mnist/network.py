@@ -121,10 +121,6 @@ class Network:
             start += math.prod(shape)
         return flat, views[: len(pairs)], views[len(pairs) :]
 
-    def gradient_buffers(self) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-        """(flat, nabla_w, nabla_b) laid out like the parameters, for ``backprop(out=...)``."""
-        return self._zeros_like_parameters()
-
     @property
     def parameters(self) -> list[np.ndarray]:
         """Weights then biases: the very arrays an optimizer moves in place."""
@@ -201,25 +197,21 @@ class Network:
         return nabla_w, nabla_b
 
     def backprop(
-        self,
-        X: np.ndarray,
-        Y: np.ndarray,
-        out: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+        self, X: np.ndarray, Y: np.ndarray
     ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
         """Return (nabla_w, nabla_b, cost) for the batch: gradient and cost from one pass.
 
         The batch cost falls out of the forward pass, so training can plot every
-        step's cost without a second forward. ``out`` = (nabla_w, nabla_b) arrays
-        shaped like the parameters are filled in place (a trainer reuses them).
+        step's cost without a second forward. (Training itself runs the compiled
+        app/mnist/loops.py, which tests/test_kernel.py checks against this.)
         """
         X, Y = self._inputs(X), self._targets(Y, len(X))
         zs, activations = self.feedforward(X)
         error = activations[-1] - Y
         cost = self._cost(zs[-1], error, Y)
         delta = self._output_delta(activations[-1], error)
-        if out is None:
-            out = [np.empty_like(w) for w in self.weights], [np.empty_like(b) for b in self.biases]
-        nabla_w, nabla_b = out
+        nabla_w = [np.empty_like(w) for w in self.weights]
+        nabla_b = [np.empty_like(b) for b in self.biases]
         for layer in range(len(self.weights) - 1, -1, -1):
             np.matmul(delta.T, activations[layer], out=nabla_w[layer])
             delta.sum(axis=0, out=nabla_b[layer])

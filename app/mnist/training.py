@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.mnist.kernel import BLOCK_ROWS, BackpropKernel
+from app.mnist.kernel import BackpropKernel
 from app.mnist.network import ACTIVATIONS, COSTS, Network
 from app.optimizers import OPTIMIZERS, make_optimizer
 
@@ -149,8 +149,8 @@ class Trainer:
         # parameters' flat array, so one optimizer update moves them all.
         self._grad_flat = np.zeros_like(self.network.flat)
         # Network.backprop's mathematics, compiled, without per-step allocations.
-        self._kernel = BackpropKernel(self.network, self.batch_size)
-        self._evaluator = BackpropKernel(self.network, BLOCK_ROWS)  # its own buffers
+        # (evaluate() uses it too: never at the same time as a step)
+        self._kernel = BackpropKernel(self.network)
         self._snapshot_evaluator: BackpropKernel | None = None  # evaluate_snapshot's, on demand
         self._rng = np.random.default_rng([config.seed, 1])
         self._order = np.arange(self.n_train)
@@ -222,7 +222,7 @@ class Trainer:
         overflows on samples training has not seen) is reported as None, and
         training stops as diverged: never NaN or Infinity in a record.
         """
-        return self._evaluate(self._evaluator, self.step, self.samples_seen)
+        return self._evaluate(self._kernel, self.step, self.samples_seen)
 
     def evaluate_snapshot(self, snapshot: Snapshot) -> dict:
         """``evaluate()`` of the parameters a snapshot holds; safe beside a running ``run``.
@@ -232,7 +232,7 @@ class Trainer:
         if self._snapshot_evaluator is None:
             net = self.network
             copy = Network(net.sizes, net.activation, net.cost_name, dtype=net.dtype)
-            self._snapshot_evaluator = BackpropKernel(copy, BLOCK_ROWS)
+            self._snapshot_evaluator = BackpropKernel(copy)
         self._snapshot_evaluator.network.flat[...] = snapshot.flat
         return self._evaluate(self._snapshot_evaluator, snapshot.step, snapshot.samples_seen)
 

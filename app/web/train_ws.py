@@ -244,8 +244,8 @@ class TrainConnection:
         One long-lived thread rather than a thread hop per chunk: every hop costs a
         wake-up of the event loop and of the worker, which at small batches cost more
         than the training itself.  Evaluations run in a second thread, on snapshots of
-        the parameters, while training goes on (NumPy's matrix products release the
-        GIL, so they use the other core); training waits if they fall behind.
+        the parameters, while training goes on (the compiled kernel releases the GIL, so
+        they use the other core); training waits if they fall behind.
         """
         loop = asyncio.get_running_loop()
         stop = threading.Event()
