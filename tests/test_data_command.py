@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from app.cli import main
+from app.cli.data import run_data_command
 from app.mnist import data
-from app.mnist.data_command import run_data_command
-from app.mnist.sources import RawSet
+from app.mnist.data.sources import RawSet
 from app.progress import ProgressBar, format_amount, format_bar
 
 

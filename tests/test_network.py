@@ -243,7 +243,7 @@ def test_bad_input_shapes_are_clear_value_errors():
 
 def test_the_maths_imports_no_web_code_and_only_the_training_kernel_needs_numba():
     """STYLE.md: the maths imports NumPy and the standard library; the one exception is
-    the compiled training kernel (app/mnist/loops.py), which needs Numba."""
+    the compiled training kernel (app/mnist/fast/loops.py), which needs Numba."""
     web = "('fastapi', 'starlette', 'uvicorn', 'jinja2', 'pydantic', 'threadpoolctl', 'app.web')"
     training = (
         f"import sys; import app.mnist.training; print([m for m in {web} if m in sys.modules])"

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from app import cli
+from app.cli import train as train_command
 from app.mnist import data as mnist_data
-from app.mnist import train_command
 from app.mnist.data import Dataset, DataUnavailableError
 from app.mnist.model_store import load_metadata, load_network, load_saved_network
 from app.mnist.training import TrainConfig, Trainer

@@ -254,9 +254,11 @@ def test_the_compact_gray8_canvas_is_classified_as_the_pixel_list_is(client, mni
 
 
 def test_a_corrupt_saved_network_is_explained_and_a_new_save_replaces_it(client, mnist):
-    from app.settings import model_path
+    from app.settings import settings
 
-    model_path().write_bytes(b"this is no network")  # e.g. a disk that filled up mid-write
+    settings().saved_model.write_bytes(
+        b"this is no network"
+    )  # e.g. a disk that filled up mid-write
     response = client.post("/api/mnist/classify", json=drawing(mnist))
     assert response.status_code == 409 and "cannot be read" in response.json()["detail"]
     with client.websocket_connect("/ws/train") as ws:

@@ -1,4 +1,4 @@
-"""The training step's backprop: buffers allocated once, the loops compiled (app/mnist/loops.py).
+"""The training step's backprop: buffers allocated once, the loops compiled (fast/loops.py).
 
 ``Network.backprop`` is the readable version: it checks its inputs, builds lists
 and allocates every intermediate array afresh, in ~45 NumPy calls a step — at
@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from app.mnist import loops
+from app.mnist.fast import loops
 from app.mnist.network import _EXP_FLOOR, Network
 
 __all__ = ["BLOCK_ROWS", "BackpropKernel", "warm_up"]

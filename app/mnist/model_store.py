@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from app.mnist.network import Network
-from app.settings import model_path
 
 __all__ = [
     "ModelFileError",
@@ -39,7 +38,7 @@ def save_network(network: Network, path: Path | None = None, metadata: dict | No
     """Write ``network`` (and JSON-able ``metadata``) to ``path`` atomically; return the path."""
     if not np.isfinite(network.flat).all():
         raise ValueError("refusing to save a network whose weights are not all finite numbers")
-    path = Path(path) if path is not None else model_path()
+    path = Path(path) if path is not None else _default_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT),
@@ -67,12 +66,12 @@ def save_network(network: Network, path: Path | None = None, metadata: dict | No
 
 def load_network(path: Path | None = None) -> Network:
     """Read a saved network; FileNotFoundError if there is none, ModelFileError if corrupt."""
-    return _read(Path(path) if path is not None else model_path())[0]
+    return _read(Path(path) if path is not None else _default_path())[0]
 
 
 def load_metadata(path: Path | None = None) -> dict:
     """The metadata saved beside the network (test accuracy, data source, settings)."""
-    return _read(Path(path) if path is not None else model_path())[1]
+    return _read(Path(path) if path is not None else _default_path())[1]
 
 
 def _read(path: Path) -> tuple[Network, dict]:
@@ -112,7 +111,7 @@ def load_saved_network(path: Path | None = None) -> Network | None:
     a network saved by ``gdviz train`` on its next request without re-reading the
     file on every request. A corrupt file raises ModelFileError.
     """
-    path = Path(path) if path is not None else model_path()
+    path = Path(path) if path is not None else _default_path()
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -129,3 +128,14 @@ def load_saved_network(path: Path | None = None) -> Network | None:
             return None
         _cache[key] = (stamp, network)
         return network
+
+
+def _default_path() -> Path:
+    """``GDVIZ_MODEL_PATH`` or the data folder's model.npz.
+
+    Imported here, not at the top: the settings need pydantic, and the network's
+    modules stay importable with NumPy alone (tests/test_network.py checks it).
+    """
+    from app.settings import settings
+
+    return settings().saved_model

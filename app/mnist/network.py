@@ -203,7 +203,7 @@ class Network:
 
         The batch cost falls out of the forward pass, so training can plot every
         step's cost without a second forward. (Training itself runs the compiled
-        app/mnist/loops.py, which tests/test_kernel.py checks against this.)
+        app/mnist/fast/loops.py, which tests/test_kernel.py checks against this.)
         """
         X, Y = self._inputs(X), self._targets(Y, len(X))
         zs, activations = self.feedforward(X)

@@ -16,7 +16,7 @@ from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.mnist.kernel import warm_up
-from app.settings import STATIC_DIR
+from app.settings import asset_dir
 from app.web import descent_ws, mnist_api, pages, surfaces_api, train_ws
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -49,7 +49,7 @@ def create_app() -> FastAPI:
         description="Gradient descent on test surfaces and the MNIST digit network, live.",
         lifespan=lifespan,
     )
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=asset_dir("static")), name="static")
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:

@@ -8,21 +8,14 @@ non-browser clients send no ``Origin`` and are accepted.
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
+from app.settings import settings
+
 #: WebSocket close code that Starlette turns into a 403 when sent before accept.
 POLICY_VIOLATION = 1008
-
-
-def allowed_origins() -> set[str]:
-    """Extra origins from ``$GDVIZ_ALLOWED_ORIGINS`` (comma-separated, e.g. a proxy's URL)."""
-    configured = os.environ.get("GDVIZ_ALLOWED_ORIGINS", "")
-    return {
-        origin.strip().rstrip("/").lower() for origin in configured.split(",") if origin.strip()
-    }
 
 
 def origin_is_allowed(origin: str | None, host: str | None) -> bool:
@@ -30,7 +23,7 @@ def origin_is_allowed(origin: str | None, host: str | None) -> bool:
     if origin is None:
         return True
     origin = origin.strip().rstrip("/").lower()
-    if origin in allowed_origins():
+    if origin in settings().allowed_origins:
         return True
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.netloc or not host:

@@ -2,6 +2,6 @@
 
 from fastapi.templating import Jinja2Templates
 
-from app.settings import TEMPLATES_DIR
+from app.settings import asset_dir
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates = Jinja2Templates(directory=asset_dir("templates"))

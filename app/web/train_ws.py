@@ -10,7 +10,6 @@ instead of growing the server's memory.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 from collections import deque
@@ -24,6 +23,7 @@ from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, load_mnist
 from app.mnist.model_store import ModelFileError, load_saved_network, save_network
 from app.mnist.training import Snapshot, TrainConfig, Trainer, first_layer_images
+from app.settings import settings
 from app.web.control_messages import Ack
 from app.web.flow import AckWindow
 from app.web.origin import accept_if_same_origin
@@ -48,11 +48,6 @@ MAX_EVALS_PENDING = 2  # evaluations queued before training waits for them
 MAX_WEIGHT_IMAGES = 16
 #: found once: threadpool_limits() would search the loaded BLAS libraries on every chunk
 BLAS = ThreadpoolController()
-
-
-def max_trainings() -> int:
-    """Server-wide cap on trainings at once (``$GDVIZ_MAX_TRAININGS``, default 4)."""
-    return max(1, int(os.environ.get("GDVIZ_MAX_TRAININGS", "4")))
 
 
 _active_trainings = 0
@@ -105,9 +100,9 @@ class TrainConnection:
 
     async def _on_start(self, message: Start) -> None:
         await self._stop_training()
-        if _active_trainings >= max_trainings():
+        if _active_trainings >= settings().max_trainings:
             raise BadMessage(
-                f"the server is busy: {max_trainings()} networks are training already; "
+                f"the server is busy: {settings().max_trainings} networks are training already; "
                 "try again when one has finished"
             )
         config = TrainConfig(**message.model_dump(exclude={"type"}))

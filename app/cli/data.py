@@ -10,7 +10,6 @@ import logging
 import sys
 from collections.abc import Iterator
 
-from app import settings
 from app.mnist.data import (
     DataFormatError,
     Dataset,
@@ -20,6 +19,7 @@ from app.mnist.data import (
     import_file,
 )
 from app.progress import ProgressBar
+from app.settings import settings
 
 __all__ = ["run_data_command"]
 
@@ -46,7 +46,7 @@ def run_data_command(action: str | None, file: str | None) -> int:
 
 def _show() -> int:
     info = dataset_info()
-    folder = settings.data_dir()
+    folder = settings().data_dir
     if not info["cached"]:
         print(f"MNIST data: none cached yet in {folder}")
         print("  Run `gdviz data fetch` (training fetches it too), or `gdviz data import FILE`.")
@@ -86,7 +86,7 @@ def _import(file: str) -> int:
 def _report(verb: str, dataset: Dataset) -> None:
     print(f"{verb} {dataset.source}")
     print(f"  train: {len(dataset.y_train):,} digits   test: {len(dataset.y_test):,} digits")
-    print(f"  folder: {settings.data_dir()}")
+    print(f"  folder: {settings().data_dir}")
 
 
 def _fail(message: str) -> int:

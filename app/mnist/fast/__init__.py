@@ -1,0 +1,1 @@
+"""Optional compiled training kernel (Numba): ``pip install gdviz[fast]``."""
