@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -51,12 +54,14 @@ def _isolated_data_dir(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def mnist():
     """The real digits (the offline sample when no mirror answers), loaded once per session."""
-    from app.mnist.data import load_mnist
+    from app.mnist.data import DataUnavailableError, load_mnist
 
     previous = os.environ.get("GDVIZ_DATA_DIR")
     os.environ["GDVIZ_DATA_DIR"] = str(TEST_DATA_DIR)
     try:
         return load_mnist()
+    except DataUnavailableError as problem:  # a fresh machine fetches the sample from PyPI
+        pytest.skip(f"needs the MNIST sample, which comes from the package index: {problem}")
     finally:
         if previous is None:
             os.environ.pop("GDVIZ_DATA_DIR")
@@ -132,6 +137,40 @@ def page(browser):
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI nothing may skip: a skipped reference comparison would leave the maths unchecked
+    while CI stays green. (Locally, a skip says what to install.)"""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every test: {reason}"
+
+
+def index_reachable() -> bool:
+    """True when pip can reach its package index (checked once, quickly)."""
+    global _INDEX_REACHABLE
+    if _INDEX_REACHABLE is None:
+        probe = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest",
+             tempfile.mkdtemp(), "--timeout", "5", "--retries", "0", "six==1.16.0"],
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+        _INDEX_REACHABLE = probe.returncode == 0
+    return _INDEX_REACHABLE
+
+
+_INDEX_REACHABLE: bool | None = None
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("needs_index") and not index_reachable():
+        pytest.skip("needs the package index (PyPI), which this machine cannot reach")
 
 
 def pytest_collection_modifyitems(config, items):
