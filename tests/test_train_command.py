@@ -39,7 +39,7 @@ def test_train_reports_accuracy_and_saves_the_model(data_dir, capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "data: synthetic test digits: 300 training and 100 test digits" in err
-    assert "epoch 1/2 [" in err and "epoch 2/2 [" in err and "test accuracy" in err
+    assert "epoch 1/2: cost" in err and "epoch 2/2: cost" in err and "test accuracy" in err
     assert "test accuracy: " in out and f"saved the network to {data_dir / 'model.npz'}" in out
     net = load_network(data_dir / "model.npz")
     assert (net.sizes, net.cost_name) == ((784, 8, 10), "cross_entropy")
@@ -104,7 +104,7 @@ def test_a_diverged_run_exits_1_and_saves_nothing(data_dir, monkeypatch, capsys)
     assert not (data_dir / "model.npz").exists()
 
 
-def test_on_a_terminal_the_progress_line_is_redrawn_in_place(data_dir, monkeypatch):
+def test_on_a_terminal_the_progress_bar_is_redrawn_in_place(data_dir, monkeypatch):
     class Terminal(io.StringIO):
         def isatty(self):
             return True
@@ -115,6 +115,14 @@ def test_on_a_terminal_the_progress_line_is_redrawn_in_place(data_dir, monkeypat
     text = stream.getvalue()
     assert trainer.done and seconds > 0
     assert text.count("\r") >= 3 and text.endswith("\n") and text.count("\n") == 1
-    assert (
-        "epoch 3/3 [####################] 100%  90 steps / 90 steps  cost " in text.split("\r")[-1]
-    )
+    final = text.split("\r")[-1]
+    assert final.startswith("epoch 3/3 ") and "100% 90/90 steps, cost " in final
+    assert "test accuracy" in final
+
+
+def test_into_a_file_one_line_per_epoch(data_dir):
+    stream = io.StringIO()
+    train_command._train(TrainConfig(epochs=3), synthetic(), stream)
+    lines = stream.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    assert all("cost " in line and "test accuracy" in line for line in lines)

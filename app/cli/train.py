@@ -1,7 +1,7 @@
 """``gdviz train``: train the digit network in the terminal and save it for the page.
 
-Progress goes to stderr (one line redrawn in place on a terminal, one line per
-epoch into a file); the final accuracy and the saved file's path go to stdout.
+Progress goes to stderr (tqdm's bar on a terminal, one line per epoch into a
+file); the final accuracy and the saved file's path go to stdout.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TextIO
 
+from tqdm import tqdm
+
+from app.cli.progress import download_bar
 from app.mnist.training import TrainConfig, Trainer
-from app.progress import ProgressBar, format_bar
 
 __all__ = ["config_from_args", "run_train_command"]
 
@@ -49,7 +51,7 @@ def run_train_command(args: argparse.Namespace) -> int:
         print(f"gdviz train: error: {exc}", file=sys.stderr)
         return 2
     try:
-        dataset = mnist_data.load_mnist(progress=ProgressBar())
+        dataset = mnist_data.load_mnist(progress=download_bar())
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"gdviz train: could not load the digits: {exc}", file=sys.stderr)
         return 1
@@ -137,47 +139,42 @@ def _report_and_save(trainer: Trainer, seconds: float) -> int:
 
 
 class _ProgressLine:
-    """``epoch 3/30 [####------] 10% 1,200 / 12,000 steps  cost 0.0712  test accuracy 87.4%``."""
+    """tqdm's bar over the steps, ``epoch 3/30`` before it and the latest cost and accuracy after.
+
+    On a terminal the bar redraws in place; into a file or a pipe (no terminal) tqdm
+    stays silent and one plain line per epoch is written instead.
+    """
 
     def __init__(self, trainer: Trainer, stream: TextIO) -> None:
         self.trainer, self.stream = trainer, stream
-        self.interactive = bool(getattr(stream, "isatty", lambda: False)())
-        self.cost: float | None = None
+        interactive = bool(getattr(stream, "isatty", lambda: False)())
+        self.bar = tqdm(
+            total=trainer.total_steps,
+            unit="step",
+            file=stream,
+            disable=not interactive,
+            mininterval=REDRAW_SECONDS,
+            bar_format="{desc} {bar:20} {percentage:3.0f}% {n_fmt}/{total_fmt} steps{postfix}",
+        )
         self.accuracy: float | None = None
-        self._last_draw = 0.0
-        self._width = 0
 
-    def update(self, cost: float, accuracy: float | None) -> None:
+    def update(self, cost: float | None, accuracy: float | None) -> None:
         """Show the latest mean batch cost and, when there is a new one, test accuracy."""
-        self.cost = cost
+        t = self.trainer
         if accuracy is not None:
             self.accuracy = accuracy
-        t = self.trainer
-        if self.interactive:
-            now = time.monotonic()
-            if now - self._last_draw >= REDRAW_SECONDS:
-                self._draw("\r")
-                self._last_draw = now
-        elif t.step % t.steps_per_epoch == 0 and t.step > 0:
-            self._draw("")  # into a file: one line per epoch
-            self.stream.write("\n")
-
-    def _draw(self, prefix: str) -> None:
-        t = self.trainer
-        epoch = math.ceil(t.samples_seen / t.n_train)  # the current one; at its end, the last
-        text = f"epoch {epoch}/{t.config.epochs} "
-        text += format_bar(t.step, t.total_steps, width=20, unit="steps")
-        if self.cost is not None:
-            text += f"  cost {self.cost:.4f}"
+        epoch = max(math.ceil(t.samples_seen / t.n_train), 1)  # the current one
+        summary = "cost not finite" if cost is None else f"cost {cost:.4f}"
         if self.accuracy is not None:
-            text += f"  test accuracy {self.accuracy:.1%}"
-        self.stream.write(prefix + text + " " * max(self._width - len(text), 0))
-        self._width = len(text)
-        self.stream.flush()
+            summary += f"  test accuracy {self.accuracy:.1%}"
+        if self.bar.disable:
+            if t.step and t.step % t.steps_per_epoch == 0:
+                self.stream.write(f"epoch {epoch}/{t.config.epochs}: {summary}\n")
+            return
+        self.bar.set_description_str(f"epoch {epoch}/{t.config.epochs}", refresh=False)
+        self.bar.set_postfix_str(summary, refresh=False)
+        self.bar.update(t.step - self.bar.n)
 
     def close(self) -> None:
         """Draw the final state and end the line (on a terminal)."""
-        if self.interactive:
-            self._draw("\r")
-            self.stream.write("\n")
-            self.stream.flush()
+        self.bar.close()
