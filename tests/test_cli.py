@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from app.cli import build_parser, main
 
 
@@ -41,3 +43,13 @@ def test_other_hosts_than_loopback_are_served_only_with_a_warning(capsys, monkey
     assert "http://127.0.0.1:8123" in output.out  # the address to open on this machine
     assert main(["serve", "--workers", "3"]) == 0
     assert calls[-1]["workers"] == 3 and calls[-1]["factory"] is True  # one app per process
+
+
+def test_a_bad_setting_stops_every_command_before_it_starts(capsys, monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("served despite a bad setting"))
+    monkeypatch.setenv("GDVIZ_MAX_TRAININGS", "abc")
+    for command in (["serve"], ["train"], ["data"]):
+        assert main(command) == 2
+        assert "GDVIZ_MAX_TRAININGS='abc'" in capsys.readouterr().err

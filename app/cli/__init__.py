@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
+
+from app.settings import SettingsError, settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gdviz`` console script and ``python -m app``."""
     args = build_parser().parse_args(argv)
+    try:
+        settings()  # a bad GDVIZ_* value stops here, named, before any work starts
+    except SettingsError as problem:
+        print(f"gdviz: {problem}", file=sys.stderr)
+        return 2
     if args.command in (None, "serve"):
         from app.cli.serve import serve
 
