@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from app.optimizers import OPTIMIZERS, make_optimizer
 
@@ -233,7 +234,7 @@ TORCH_CASES = [
 @pytest.mark.parametrize(("name", "hyper", "torch_name", "torch_hyper"), TORCH_CASES)
 def test_matches_torch_optim(name, hyper, torch_name, torch_hyper):
     """60 steps on random float64 arrays, lr changed twice on the way, as the slider does."""
-    torch = pytest.importorskip("torch")
+
     rng = np.random.default_rng(sum(map(ord, name + torch_name)) + len(hyper))
     ours = [rng.standard_normal((4, 3)), rng.standard_normal(5), rng.standard_normal(())]
     theirs = [torch.tensor(p.copy(), requires_grad=True) for p in ours]
@@ -265,7 +266,7 @@ def test_matches_torch_optim(name, hyper, torch_name, torch_hyper):
     ],
 )
 def test_hyper_change_mid_run_matches_torch(name, key, before, after, torch_name, torch_hyper):
-    torch = pytest.importorskip("torch")
+
     rng = np.random.default_rng(11)
     ours = [rng.standard_normal(6)]
     theirs = [torch.tensor(ours[0].copy(), requires_grad=True)]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.optimize
+import torch
 
 from app import surface_formulas, surfaces
 from app.surfaces import SURFACES, grid
@@ -212,7 +214,7 @@ def test_gradient_matches_finite_differences(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_gradient_matches_torch_autograd(name):
     """A second implementation: autograd through the reference formula, in float64."""
-    torch = pytest.importorskip("torch")
+
     surface = SURFACES[name]
     x, y = random_points(surface, count=100, seed=2)
     tx, ty = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
@@ -223,11 +225,13 @@ def test_gradient_matches_torch_autograd(name):
 
 
 def test_rosenbrock_matches_scipy():
-    optimize = pytest.importorskip("scipy.optimize")
+
     x, y = random_points(SURFACES["rosenbrock"], seed=3)
     for point in zip(x, y, strict=True):
-        assert SURFACES["rosenbrock"].value(*point) == pytest.approx(optimize.rosen(point))
-        assert SURFACES["rosenbrock"].gradient(*point) == pytest.approx(optimize.rosen_der(point))
+        assert SURFACES["rosenbrock"].value(*point) == pytest.approx(scipy.optimize.rosen(point))
+        assert SURFACES["rosenbrock"].gradient(*point) == pytest.approx(
+            scipy.optimize.rosen_der(point)
+        )
 
 
 @pytest.mark.parametrize("name", NAMES)
