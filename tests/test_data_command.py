@@ -1,35 +1,20 @@
-"""`gdviz data [fetch | import FILE]` and the text progress bar it draws."""
+"""`gdviz data [fetch | import FILE]`: what it prints, what it caches, and its exit codes."""
 
 from __future__ import annotations
 
 import gzip
-import hashlib
-import http.server
-import io
-import socket
-import struct
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from http_fixture import IDX_NAMES, FileServer, closed_port, fake_arrays, idx_bytes, npz_bytes
+from tqdm import tqdm
 
 from app.cli import main
 from app.cli.data import run_data_command
 from app.mnist import data
 from app.mnist.data.sources import RawSet
-from app.progress import ProgressBar, format_amount, format_bar
-
-
-def fake_arrays(n_train: int = 20, n_test: int = 10) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(7)
-    return {
-        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "y_train": (np.arange(n_train) % 10).astype(np.uint8),
-        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "y_test": (np.arange(n_test) % 10).astype(np.uint8),
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -42,33 +27,13 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def npz_mirror(monkeypatch) -> Iterator[list[str]]:
+def npz_mirror(monkeypatch) -> Iterator[FileServer]:
     """A real HTTP server on 127.0.0.1 serving a small fake mnist.npz, set as the only mirror."""
-    arrays = fake_arrays()
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    blob = buffer.getvalue()
-    requests: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            requests.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(blob)))
-            self.end_headers()
-            self.wfile.write(blob)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/mnist.npz"
-    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", f"{url}#sha256={hashlib.sha256(blob).hexdigest()}")
-    yield requests
-    server.shutdown()
-    server.server_close()
+    server = FileServer()
+    blob = npz_bytes(fake_arrays(n_train=2000, n_test=10))  # over 64 KiB: several chunks
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", server.serve("/mnist.npz", blob))
+    yield server
+    server.close()
 
 
 def test_show_when_nothing_is_cached(capsys, data_dir):
@@ -82,21 +47,18 @@ def test_import_then_show(tmp_path, capsys, data_dir):
     np.savez(tmp_path / "mine.npz", **fake_arrays())
     assert main(["data", "import", str(tmp_path / "mine.npz")]) == 0
     out = capsys.readouterr().out
-    assert "Imported digits (30 digits, imported from mine.npz)" in out
-    assert "train: 20 digits   test: 10 digits" in out
+    assert "Imported digits (40 digits, imported from mine.npz)" in out
+    assert "train: 30 digits   test: 10 digits" in out
     assert main(["data"]) == 0
     out = capsys.readouterr().out
-    assert "MNIST data: digits (30 digits, imported from mine.npz)" in out
+    assert "MNIST data: digits (40 digits, imported from mine.npz)" in out
     assert f"folder: {data_dir}" in out
 
 
 def test_import_idx_files(tmp_path, capsys):
     arrays = fake_arrays(60, 10)
-    names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"]
-    names += ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-    for name, a in zip(names, arrays.values(), strict=True):
-        blob = bytes([0, 0, 8, a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape) + a.tobytes()
-        (tmp_path / f"{name}.gz").write_bytes(gzip.compress(blob))
+    for key, name in IDX_NAMES.items():
+        (tmp_path / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(arrays[key])))
     assert run_data_command("import", str(tmp_path / "train-labels-idx1-ubyte.gz")) == 0
     assert "train: 60 digits   test: 10 digits" in capsys.readouterr().out
 
@@ -114,12 +76,36 @@ def test_import_failures_exit_1_with_a_message(tmp_path, capsys, data_dir):
 def test_fetch_downloads_with_a_progress_bar(npz_mirror, capsys):
     assert run_data_command("fetch", None) == 0
     captured = capsys.readouterr()
-    assert "Using MNIST (30 digits, from 127.0.0.1:" in captured.out
-    assert "mnist.npz from 127.0.0.1:" in captured.err and "100%" in captured.err
+    assert "Using MNIST (2,010 digits, from 127.0.0.1:" in captured.out
+    size = len(npz_mirror.files["/mnist.npz"])
+    last = captured.err.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith("mnist.npz from 127.0.0.1:") and "100%" in last
+    shown = tqdm.format_sizeof(size)  # e.g. "1.58M": the whole file, done and total
+    assert f"{shown}/{shown}" in last
     assert "No mirror" not in captured.err
     # Fetching again keeps the full set without asking the mirror.
     assert run_data_command("fetch", None) == 0
-    assert npz_mirror == ["/mnist.npz"]
+    assert npz_mirror.requests == ["/mnist.npz"]
+
+
+def test_fetch_draws_one_bar_per_file(capsys, monkeypatch):
+    server = FileServer()
+    arrays = fake_arrays(n_train=20, n_test=5)
+    checks = []
+    for key, stem in IDX_NAMES.items():
+        entry = server.serve(f"/idx/{stem}.gz", gzip.compress(idx_bytes(arrays[key])))
+        checks.append(f"{stem}.gz={entry.rsplit('=', 1)[1]}")
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", f"{server.url}/idx/#{'&'.join(checks)}")
+    try:
+        assert run_data_command("fetch", None) == 0
+    finally:
+        server.close()
+    captured = capsys.readouterr()
+    assert "Using MNIST (25 digits, from 127.0.0.1:" in captured.out
+    finished = [line for line in captured.err.splitlines() if "100%" in line]
+    assert [line.split(" from ")[0].rsplit("\r", 1)[-1] for line in finished] == [
+        f"{stem}.gz" for stem in IDX_NAMES.values()
+    ]
 
 
 def test_fetch_when_everything_fails(capsys, data_dir):
@@ -133,61 +119,16 @@ def test_fetch_keeps_the_sample_when_no_mirror_answers(capsys, monkeypatch, data
     arrays = fake_arrays()
     flat = {k: v.reshape(len(v), -1) if k[0] == "x" else v for k, v in arrays.items()}
     data._store(data_dir, RawSet(**flat, source="a small sample", kind="sample"))
-    with socket.socket() as sock:  # a port that nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = closed_port()
     monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", f"http://127.0.0.1:{port}/mnist.npz")
     assert run_data_command("fetch", None) == 0
     captured = capsys.readouterr()
     assert "No mirror of the full set answered" in captured.err
     assert f"mirror 127.0.0.1:{port} (mnist.npz): cannot reach 127.0.0.1:{port}" in captured.err
+    assert "Connection refused" in captured.err
     assert "Using a small sample" in captured.out
 
 
 def test_fetch_rejects_a_file_argument(capsys):
     assert run_data_command("fetch", "x.npz") == 1
     assert "takes no FILE" in capsys.readouterr().err
-
-
-# --- the progress bar ------------------------------------------------------------------------
-
-
-def test_format_amount_and_bar():
-    assert format_amount(11_490_434) == "11.5 MB"
-    assert format_amount(999) == "999 B"
-    assert format_amount(1_500) == "1.5 kB"
-    assert format_amount(1234, "steps") == "1,234 steps"
-    assert format_bar(5, 10, width=10) == "[#####-----]  50%  5 B / 10 B"
-    assert format_bar(0, 10, width=4) == "[----]   0%  0 B / 10 B"
-    assert format_bar(10, 10, width=4) == "[####] 100%  10 B / 10 B"
-    assert format_bar(2_000_000, None) == "2.0 MB"
-
-
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_bar_on_a_terminal_redraws_one_line():
-    screen = FakeTerminal()
-    bar = ProgressBar(screen, width=4, min_interval=0)
-    for done in (0, 5, 10):
-        bar("file", done, 10)
-    bar("next", 3, None)
-    bar.close()
-    assert screen.getvalue() == (
-        "\rfile [----]   0%  0 B / 10 B"
-        "\rfile [##--]  50%  5 B / 10 B"
-        "\rfile [####] 100%  10 B / 10 B\n"
-        "\rnext 3 B\n"
-    )
-
-
-def test_progress_bar_into_a_file_writes_one_line_per_task():
-    log = io.StringIO()
-    bar = ProgressBar(log, width=4)
-    for done in range(0, 11):
-        bar("a", done, 10)
-    bar("b", 1, 5)  # abandoned half-way: its last state is still written on close
-    bar.close()
-    assert log.getvalue() == "a [####] 100%  10 B / 10 B\nb [----]  20%  1 B / 5 B\n"

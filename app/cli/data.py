@@ -1,6 +1,7 @@
 """``gdviz data [fetch | import FILE]``: show, fetch or import the MNIST digits.
 
 Exit code 0 when the command did what was asked, 1 with a message on stderr when not.
+Downloads draw a tqdm bar per file on stderr, fed by the data layer's progress callback.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import logging
 import sys
 from collections.abc import Iterator
 
+from tqdm import tqdm
+
 from app.mnist.data import (
     DataFormatError,
     Dataset,
@@ -18,10 +21,9 @@ from app.mnist.data import (
     fetch_mnist,
     import_file,
 )
-from app.progress import ProgressBar
 from app.settings import settings
 
-__all__ = ["run_data_command"]
+__all__ = ["TqdmProgress", "run_data_command"]
 
 
 def run_data_command(action: str | None, file: str | None) -> int:
@@ -58,20 +60,41 @@ def _show() -> int:
 
 
 def _fetch() -> int:
-    bar = ProgressBar()
-    with _warnings_to_stderr():
+    with _warnings_to_stderr(), TqdmProgress() as bar:
         try:
             dataset, failures = fetch_mnist(progress=bar)
         except DataUnavailableError as err:
             bar.close()
             return _fail(str(err))
-    bar.close()
     if failures:
         print("No mirror of the full set answered:", file=sys.stderr)
         for reason in failures:
             print(f"  - {reason}", file=sys.stderr)
     _report("Using", dataset)
     return 0
+
+
+class TqdmProgress(contextlib.AbstractContextManager):
+    """The data layer's ``progress(label, done, total_or_None)`` drawn as one tqdm bar per label."""
+
+    def __init__(self) -> None:
+        self.bar: tqdm | None = None
+
+    def __call__(self, label: str, done: int, total: int | None) -> None:
+        if self.bar is None or self.bar.desc != label:
+            self.close()
+            self.bar = tqdm(desc=label, total=total, unit="B", unit_scale=True, file=sys.stderr)
+        if total != self.bar.total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _import(file: str) -> int:

