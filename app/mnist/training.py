@@ -9,13 +9,15 @@ frame and may change the learning rate between chunks. Each step is Nielsen's
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.mnist.kernel import BackpropKernel
+from app.mnist.engine import Kernel, make_kernel, resolve_engine
 from app.mnist.network import ACTIVATIONS, COSTS, Network
 from app.optimizers import OPTIMIZERS, make_optimizer
 
@@ -117,11 +119,13 @@ class Trainer:
 
     Steps are numbered from 1; step 0 is the untrained network (ask ``evaluate()``
     for it). ``epoch`` in progress and evaluation records is the number of epochs
-    done so far, as a fraction (``samples_seen / n_train``).
+    done so far, as a fraction (``samples_seen / n_train``). ``engine`` is the
+    training kernel's (app.mnist.engine): "auto" takes Numba when it is installed.
     """
 
-    def __init__(self, config: TrainConfig, data: Dataset) -> None:
+    def __init__(self, config: TrainConfig, data: Dataset, engine: str = "auto") -> None:
         config.validate()
+        self.engine = resolve_engine(engine)
         self.config = config
         self.data = data
         x_train = np.ascontiguousarray(data.x_train, dtype=np.float32)
@@ -148,10 +152,10 @@ class Trainer:
         # The gradient, filled in place by every step's backprop; laid out like the
         # parameters' flat array, so one optimizer update moves them all.
         self._grad_flat = np.zeros_like(self.network.flat)
-        # Network.backprop's mathematics, compiled, without per-step allocations.
+        # Network.backprop's mathematics without per-step allocations, on the engine.
         # (evaluate() uses it too: never at the same time as a step)
-        self._kernel = BackpropKernel(self.network)
-        self._snapshot_evaluator: BackpropKernel | None = None  # evaluate_snapshot's, on demand
+        self._kernel = make_kernel(self.network, self.engine)
+        self._snapshot_evaluator: Kernel | None = None  # evaluate_snapshot's, on demand
         self._rng = np.random.default_rng([config.seed, 1])
         self._order = np.arange(self.n_train)
         self._position = 0  # where in this epoch's order the next batch starts
@@ -173,6 +177,11 @@ class Trainer:
         for another thread to evaluate (``evaluate_snapshot``) while training goes on.
         """
         chunk = TrainChunk()
+        with np.errstate(all="ignore"):  # overflow is reported as divergence, not warned about
+            self._run(chunk, max_steps, defer_evaluations)
+        return chunk
+
+    def _run(self, chunk: TrainChunk, max_steps: int, defer_evaluations: bool) -> None:
         for _ in range(max(0, int(max_steps))):
             if self.done:
                 break
@@ -185,12 +194,23 @@ class Trainer:
             elif self.step % self.config.eval_every:
                 continue
             if defer_evaluations:
-                chunk.snapshots.append(
-                    Snapshot(self.step, self.samples_seen, self.network.flat.copy())
-                )
+                chunk.snapshots.append(self.snapshot())
             else:
                 chunk.evals.append(self.evaluate())
-        return chunk
+
+    def snapshot(self) -> Snapshot:
+        """A copy of the current parameters, to evaluate (``evaluate_snapshot``) or to save."""
+        return Snapshot(self.step, self.samples_seen, self.network.flat.copy())
+
+    @contextlib.contextmanager
+    def threads(self) -> Iterator[None]:
+        """Enter around training (in the training thread): the BLAS threads this engine wants.
+
+        BLAS's thread count is one setting for the whole process, so this sets it for
+        every thread until the block ends.
+        """
+        with _blas_limit(1):
+            yield
 
     def _train_step(self) -> dict | None:
         """One mini-batch update; None (and ``diverged``) if the cost is no longer finite."""
@@ -222,7 +242,8 @@ class Trainer:
         overflows on samples training has not seen) is reported as None, and
         training stops as diverged: never NaN or Infinity in a record.
         """
-        return self._evaluate(self._kernel, self.step, self.samples_seen)
+        with np.errstate(all="ignore"):
+            return self._evaluate(self._kernel, self.step, self.samples_seen)
 
     def evaluate_snapshot(self, snapshot: Snapshot) -> dict:
         """``evaluate()`` of the parameters a snapshot holds; safe beside a running ``run``.
@@ -232,11 +253,12 @@ class Trainer:
         if self._snapshot_evaluator is None:
             net = self.network
             copy = Network(net.sizes, net.activation, net.cost_name, dtype=net.dtype)
-            self._snapshot_evaluator = BackpropKernel(copy)
+            self._snapshot_evaluator = make_kernel(copy, self.engine)
         self._snapshot_evaluator.network.flat[...] = snapshot.flat
-        return self._evaluate(self._snapshot_evaluator, snapshot.step, snapshot.samples_seen)
+        with np.errstate(all="ignore"):
+            return self._evaluate(self._snapshot_evaluator, snapshot.step, snapshot.samples_seen)
 
-    def _evaluate(self, evaluator: BackpropKernel, step: int, samples_seen: int) -> dict:
+    def _evaluate(self, evaluator: Kernel, step: int, samples_seen: int) -> dict:
         # As many training samples as the test set has: both costs then carry the same
         # sampling noise, and with the 4,000-digit offline sample an evaluation (due after
         # every 4,000 digits trained) reads 2,000 digits rather than 5,000.
@@ -255,6 +277,22 @@ class Trainer:
             "test_cost": test_cost,
             "test_accuracy": accuracy,
         }
+
+
+_BLAS = None  # threadpoolctl's controller, found once: it searches the loaded libraries
+
+
+@contextlib.contextmanager
+def _blas_limit(threads: int) -> Iterator[None]:
+    """BLAS on at most ``threads`` threads until the block ends (threadpoolctl, imported here
+    only: the maths imports no more than NumPy)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    with _BLAS.limit(limits=threads, user_api="blas"):
+        yield
 
 
 def _one_hot(labels: np.ndarray) -> np.ndarray:

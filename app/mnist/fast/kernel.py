@@ -1,32 +1,27 @@
-"""The training step's backprop: buffers allocated once, the loops compiled (fast/loops.py).
+"""The Numba engine: the training step's backprop in compiled loops (loops.py), buffers made once.
 
-``Network.backprop`` is the readable version: it checks its inputs, builds lists
-and allocates every intermediate array afresh, in ~45 NumPy calls a step — at
-batch 10 their overhead costs more than the arithmetic. ``BackpropKernel`` does
-the same mathematics in one compiled call that reads the batch's rows straight
-out of the training set and writes into buffers made once. It agrees with
-``Network.backprop`` to rounding (tests/test_kernel.py), releases the GIL while
-it runs (so the server and the evaluations use the other core), and allocates
-nothing per step.
+``NumbaKernel`` does ``Network.backprop``'s mathematics in one compiled call per
+step that reads the batch's rows straight out of the training set and writes into
+buffers made once. It agrees with ``Network.backprop`` to rounding
+(tests/test_kernel.py), releases the GIL while it runs (so the server and the
+evaluations use the other core), and allocates nothing per step. Only this
+package imports Numba (``pip install "gdviz[fast]"``); app.mnist.engine picks it.
 """
 
 from __future__ import annotations
-
-import threading
-from collections.abc import Callable
 
 import numpy as np
 
 from app.mnist.fast import loops
 from app.mnist.network import _EXP_FLOOR, Network
 
-__all__ = ["BLOCK_ROWS", "BackpropKernel", "warm_up"]
+__all__ = ["BLOCK_ROWS", "NumbaKernel", "compile_kernels"]
 
 #: rows per pass through the network: their inputs (3 KB each) stay in a core's L2 cache
 BLOCK_ROWS = 64
 
 
-class BackpropKernel:
+class NumbaKernel:
     """Backprop and evaluation for one network, in passes of ``block`` rows, without allocating."""
 
     def __init__(self, network: Network, block: int = BLOCK_ROWS) -> None:
@@ -85,33 +80,20 @@ def _layout(sizes: tuple[int, ...], block: int) -> np.ndarray:
     return layout
 
 
-def warm_up(
-    background: bool = True, then: Callable[[], object] | None = None
-) -> threading.Thread | None:
+def compile_kernels() -> None:
     """Compile (or load from Numba's cache) the float32 kernels before a training needs them.
 
     A fresh install compiles for a few seconds once; afterwards the cache loads in
-    well under a second. The server calls this in a thread at start-up; ``then``
-    runs once the kernel is ready.
+    well under a second. Both the writable and the read-only input types are
+    compiled: the data layer hands out read-only digits, a type Numba compiles apart.
     """
-
-    def run() -> None:
-        network = Network((4, 3, 2))
-        x = np.zeros((2, 4), np.float32)
-        onehot = np.eye(2, dtype=np.float32)
-        grad = np.zeros_like(network.flat)
-        stored = x.copy()
-        stored.flags.writeable = False  # as the data layer hands out its digits: Numba
-        kernel = BackpropKernel(network, block=2)  # compiles read-only arrays separately
-        for inputs in (x, stored):
-            kernel.backprop(inputs, onehot, np.arange(2), grad)
-            kernel.evaluate(inputs, onehot)
-        if then is not None:
-            then()
-
-    if not background:
-        run()
-        return None
-    thread = threading.Thread(target=run, name="gdviz-kernel-warm-up", daemon=True)
-    thread.start()
-    return thread
+    network = Network((4, 3, 2))
+    x = np.zeros((2, 4), np.float32)
+    onehot = np.eye(2, dtype=np.float32)
+    grad = np.zeros_like(network.flat)
+    stored = x.copy()
+    stored.flags.writeable = False
+    kernel = NumbaKernel(network, block=2)
+    for inputs in (x, stored):
+        kernel.backprop(inputs, onehot, np.arange(2), grad)
+        kernel.evaluate(inputs, onehot)

@@ -1,0 +1,99 @@
+"""Which training engine runs: NumPy always, the compiled Numba kernel when installed.
+
+Like pandas' ``engine="numba"``: the NumPy engine (app.mnist.kernel) is always
+there and is the reference; the Numba engine (app.mnist.fast) is an optional
+accelerator, ``pip install "gdviz[fast]"``, chosen by ``"auto"`` when Numba
+imports. Both kernels offer the same two calls::
+
+    kernel = make_kernel(network, resolve_engine("auto"))
+    cost, finite = kernel.backprop(x, onehot, rows, grad)  # grad laid out as network.flat
+    cost, accuracy = kernel.evaluate(x, onehot)
+
+Only app.mnist.fast imports Numba, and only when its engine is asked for.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from app.mnist.kernel import NumpyKernel
+from app.mnist.network import Network
+
+__all__ = ["ENGINES", "Kernel", "make_kernel", "numba_available", "resolve_engine", "warm_up"]
+
+ENGINES = ("numpy", "numba")
+NEEDS_NUMBA = 'GDVIZ_ENGINE=numba needs Numba: pip install "gdviz[fast]"'
+
+
+class Kernel(Protocol):
+    """What a training engine offers for one network."""
+
+    network: Network
+
+    def backprop(
+        self, x: np.ndarray, onehot: np.ndarray, rows: np.ndarray, grad: np.ndarray
+    ) -> tuple[float, bool]: ...
+
+    def evaluate(self, x: np.ndarray, onehot: np.ndarray) -> tuple[float, float]: ...
+
+
+def numba_available() -> bool:
+    """True if Numba imports (a broken install counts as missing)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_engine(requested: str = "auto") -> str:
+    """The engine that will run: "numpy" or "numba"; "auto" picks Numba when it imports."""
+    if requested == "auto":
+        return "numba" if numba_available() else "numpy"
+    if requested not in ENGINES:
+        raise ValueError(f"unknown engine {requested!r} (choose from auto, {', '.join(ENGINES)})")
+    if requested == "numba" and not numba_available():
+        raise ValueError(NEEDS_NUMBA)
+    return requested
+
+
+def make_kernel(network: Network, engine: str) -> Kernel:
+    """A backprop-and-evaluation kernel for ``network`` on ``engine`` ("auto" resolved here)."""
+    if resolve_engine(engine) == "numba":
+        from app.mnist.fast.kernel import NumbaKernel
+
+        return NumbaKernel(network)
+    return NumpyKernel(network)
+
+
+def warm_up(
+    engine: str = "auto", background: bool = True, then: Callable[[], object] | None = None
+) -> threading.Thread | None:
+    """Get ``engine`` ready before a training needs it, then call ``then``.
+
+    For Numba: compile (or load from its cache) the kernels, which takes seconds on a
+    fresh install, in a thread when ``background`` (returned). NumPy needs nothing:
+    ``then`` is called at once and None returned.
+    """
+    if resolve_engine(engine) == "numpy":
+        if then is not None:
+            then()
+        return None
+
+    def run() -> None:
+        from app.mnist.fast.kernel import compile_kernels
+
+        compile_kernels()
+        if then is not None:
+            then()
+
+    if not background:
+        run()
+        return None
+    thread = threading.Thread(target=run, name="gdviz-kernel-warm-up", daemon=True)
+    thread.start()
+    return thread
