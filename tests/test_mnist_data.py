@@ -158,8 +158,10 @@ def test_parse_mirrors():
     (custom,) = parse_mirrors(f"http://h/i/#t10k-labels-idx1-ubyte.gz={h}")
     assert custom.files[3] == RemoteFile("http://h/i/t10k-labels-idx1-ubyte.gz", h)
     assert custom.files[0].sha256 == DEFAULT_MIRRORS[1].files[0].sha256
-    with pytest.raises(ValueError, match="give the SHA-256"):
+    with pytest.raises(ValueError, match=r"SHA-256 of http://h/other.npz as .*#sha256=<64 hex"):
         parse_mirrors("http://h/other.npz")
+    with pytest.raises(ValueError, match=r"as http://h/i/#t10k-labels-idx1-ubyte.gz=<64 hex"):
+        parse_mirrors("http://h/i/#t10k-labels-idx1-ubyte.gz=abc")
     with pytest.raises(ValueError, match="not an http"):
         parse_mirrors("ftp://h/mnist.npz")
 

