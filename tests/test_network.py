@@ -241,12 +241,20 @@ def test_bad_input_shapes_are_clear_value_errors():
         net.set_parameters([np.zeros((16, 784)), np.zeros((16, 16)), np.zeros((9, 16))], net.biases)
 
 
-def test_the_maths_imports_no_web_code_and_only_the_training_kernel_needs_numba():
-    """STYLE.md: the maths imports NumPy and the standard library; the one exception is
-    the compiled training kernel (app/mnist/fast/loops.py), which needs Numba."""
+def test_the_maths_imports_no_web_code_and_numba_only_for_the_numba_engine():
+    """STYLE.md: the maths imports NumPy and the standard library; Numba only inside the
+    optional compiled kernel (app/mnist/fast/), and only when its engine is asked for: a
+    training on the NumPy engine loads no Numba even where it is installed."""
     web = "('fastapi', 'starlette', 'uvicorn', 'jinja2', 'pydantic', 'threadpoolctl', 'app.web')"
     training = (
-        f"import sys; import app.mnist.training; print([m for m in {web} if m in sys.modules])"
+        "import sys; import numpy as np; import app.mnist.training, app.mnist.engine; "
+        "from types import SimpleNamespace; "  # a Dataset without the data layer's imports
+        "from app.mnist.training import TrainConfig, Trainer; "
+        "x = np.zeros((20, 784), np.float32); y = np.arange(20) % 10; "
+        "data = SimpleNamespace(x_train=x, y_train=y, x_test=x, y_test=y); "
+        "t = Trainer(TrainConfig(epochs=1), data, engine='numpy'); "
+        "t.run(5); t.evaluate(); "
+        f"print([m for m in {web} + ('numba', 'app.mnist.fast') if m in sys.modules])"
     )
     readable = (
         "import sys; import app.mnist.network, app.mnist.digits, app.mnist.classify, "
