@@ -269,6 +269,14 @@ def test_slow_name_lookup_gives_up_at_the_deadline(tmp_path, monkeypatch):
         release.set()
 
 
+def test_a_name_that_does_not_resolve_is_reported_as_such(tmp_path, monkeypatch):
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SourceError, match="cannot reach mnist.invalid: looking up mnist.invalid"):
+        download(RemoteFile("http://mnist.invalid/mnist.npz", "0" * 64), tmp_path)
+    assert files_in(tmp_path) == []
+
+
 def test_the_lookup_is_of_the_proxy_when_one_is_set(mirror, tmp_path, monkeypatch):
     """Behind a proxy only the proxy's name must resolve; the mirror's is the proxy's business."""
     blob = npz_bytes(fake_arrays())

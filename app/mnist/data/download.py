@@ -107,13 +107,12 @@ def _look_up(remote: RemoteFile, deadline: float) -> None:
     worker = threading.Thread(target=attempt, name="gdviz-name-lookup", daemon=True)
     worker.start()
     worker.join(deadline)
+    who = parts.hostname if proxy is None else f"the proxy {parts.hostname}"
     if not outcome:  # the lookup is still running; its daemon thread is left to finish
-        raise SourceError(
-            f"cannot reach {remote.host}: looking up {parts.hostname} took over {deadline:g} s"
-        )
+        raise SourceError(f"cannot reach {remote.host}: looking up {who} took over {deadline:g} s")
     if outcome[0] is not None:
         reason = getattr(outcome[0], "strerror", None) or outcome[0]
-        raise SourceError(f"cannot reach {remote.host}: {parts.hostname}: {reason}")
+        raise SourceError(f"cannot reach {remote.host}: looking up {who} failed ({reason})")
 
 
 class _Reporter:
