@@ -1,5 +1,6 @@
-// Numbers as a person reads them: a few significant digits, exponents only when needed,
-// and never "NaN" or "Infinity" (a dash instead).
+// Numbers and text as a person reads them, on both pages: a few significant digits,
+// exponents only when needed, never "NaN" or "Infinity" (a dash instead).
+
 export function num(value, digits = 4) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
   if (value === 0) return "0";
@@ -8,8 +9,14 @@ export function num(value, digits = 4) {
   return Number(value.toPrecision(digits)).toString();
 }
 
-export function speedLabel(speed) {
-  return speed === 0 ? "max" : `${speed} steps/s`;
+/** A whole count with thousands separators: 13002 → "13,002". */
+export function count(n) {
+  return n.toLocaleString("en-US");
+}
+
+/** A share as a percentage: 0.9134 → "91.3 %". */
+export function percent(share, digits = 1) {
+  return `${(100 * share).toFixed(digits)} %`;
 }
 
 export function escapeHtml(text) {

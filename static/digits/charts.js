@@ -1,5 +1,6 @@
-// The cost and accuracy curves: one colour per training run, kept for comparison.
-import { ACCENTS } from "../lab/state.js";
+// The digit lab's plots: the cost and accuracy curves (one colour per training run, kept for
+// comparison) and the two small bar charts under the drawing pad.
+import { ACCENTS } from "../common/colors.js";
 
 const FONT = { family: "system-ui, sans-serif", size: 12, color: "#374151" };
 const CONFIG = { displaylogo: false, responsive: true };
@@ -105,4 +106,48 @@ export class Curves {
     }
     this.pending.clear();
   }
+}
+
+// --- the answer to a drawing ----------------------------------------------------------------
+
+const SMALL_FONT = { ...FONT, size: 11 };
+const SMALL = { displayModeBar: false };
+const DIGITS = [...Array(10).keys()].map(String);
+
+/**
+ * What the ten numbers are, as the plot's title says it: a quadratic-cost network's outputs
+ * are ten independent sigmoids, which the server divides by their sum; a cross-entropy one's
+ * are a softmax. null when the page does not know which network answered.
+ */
+export function outputsNote(cost) {
+  if (cost === "quadratic") return "sigmoid outputs, scaled to sum to 1";
+  if (cost === "cross_entropy") return "softmax";
+  return "softmax, or sigmoid outputs scaled to sum to 1";
+}
+
+export function probabilityFigure(m, cost) {
+  const colors = m.probabilities.map((_, d) => (d === m.digit ? "#f97316" : "#94a3b8"));
+  return {
+    data: [{ type: "bar", x: DIGITS, y: m.probabilities, marker: { color: colors },
+      hovertemplate: "%{x}: %{y:.1%}<extra></extra>" }],
+    layout: { margin: { l: 35, r: 5, t: 18, b: 22 }, font: SMALL_FONT,
+      title: { text: `output probabilities <span style="color:#6b7280">· ${outputsNote(cost)}</span>`,
+        font: { size: 11 }, x: 0.02 },
+      yaxis: { range: [0, 1], tickformat: ".0%" }, xaxis: { type: "category" } },
+    config: SMALL,
+  };
+}
+
+export function activationFigure(m) {
+  const bars = [];
+  m.activations.forEach((layer, k) => layer.forEach((a, n) => bars.push({ x: `${k + 1}.${n + 1}`, a, k })));
+  return {
+    data: [{ type: "bar", x: bars.map((b) => b.x), y: bars.map((b) => b.a),
+      marker: { color: bars.map((b) => (b.k % 2 ? "#2563eb" : "#0891b2")) },
+      hovertemplate: "hidden layer %{x}: %{y:.2f}<extra></extra>" }],
+    layout: { margin: { l: 35, r: 5, t: 18, b: 8 }, font: SMALL_FONT,
+      title: { text: "hidden activations (layer.neuron)", font: { size: 11 }, x: 0.02 },
+      xaxis: { showticklabels: false, type: "category" }, yaxis: { rangemode: "tozero" } },
+    config: SMALL,
+  };
 }

@@ -1,5 +1,6 @@
-// The drawing pad: white ink on black like MNIST, a thick round anti-aliased brush,
-// mouse, pen and touch through pointer events.
+// The drawing pad (white ink on black like MNIST, a thick round anti-aliased brush, mouse,
+// pen and touch through pointer events) and small images painted pixel by pixel: the
+// input the network sees and its first layer's weights.
 export class DrawingPad {
   constructor(canvas, onStrokeEnd) {
     this.canvas = canvas;
@@ -97,3 +98,11 @@ export function diverging(scale) {
 }
 
 export const grayInk = (v) => [255 * v, 255 * v, 255 * v];
+
+/** The first layer's weights, one 28×28 canvas per neuron, on one scale for all of them. */
+export function showWeights(container, m) {
+  while (container.children.length < m.images.length) container.append(document.createElement("canvas"));
+  while (container.children.length > m.images.length) container.lastChild.remove();
+  const color = diverging(Math.max(Math.abs(m.min), Math.abs(m.max)));
+  m.images.forEach((image, k) => paint(container.children[k], image, m.size, color));
+}

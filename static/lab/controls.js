@@ -1,14 +1,14 @@
 // The controls: turn the page's inputs and keys into lab actions, and show the state's true
 // values in them (on load and whenever the state changes them).
 
-import { num, speedLabel } from "./format.js";
+import { num } from "../common/format.js";
+import { lrToSlider, sliderToLr } from "../common/slider.js";
 import { SPEEDS } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** The learning rate at a slider position (log10 scale), to three significant digits. */
-export function sliderToLr(position) {
-  return Number((10 ** Number(position)).toPrecision(3));
+function speedLabel(speed) {
+  return speed === 0 ? "max" : `${speed} steps/s`;
 }
 
 export function fillSurfaces(surfaces) {
@@ -18,7 +18,7 @@ export function fillSurfaces(surfaces) {
 export function showControls(state) {
   if (state.surface) $("surface-select").value = state.surface.name;
   $("optimizer").value = state.optimizer;
-  $("lr").value = String(Math.log10(state.lr));
+  $("lr").value = lrToSlider(state.lr);
   $("lr-value").textContent = num(state.lr, 3);
   $("speed").value = String(SPEEDS.indexOf(state.speed));
   $("speed-value").textContent = speedLabel(state.speed);

@@ -1,11 +1,11 @@
 // The surface lab: the state table, what each control does, the server's messages, and one
 // draw per animation frame with whatever steps arrived since the last one.
 
+import { Socket } from "../common/socket.js";
 import { fillSurfaces, showControls, showTransport, wireControls } from "./controls.js";
 import { attachPointer } from "./drag.js";
 import { lastStep } from "./paths.js";
 import { LabPlots } from "./plots.js";
-import { Socket } from "./socket.js";
 import { clearSteps, createState, MAX_RUNS, newRun, readHash, saveHash } from "./state.js";
 import { renderRunList, renderStatus } from "./status.js";
 

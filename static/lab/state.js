@@ -1,27 +1,11 @@
 // The lab's one state table (Playground style): every setting lives here and in the URL hash,
 // so a view can be shared by link. Runs carry the steps received for them.
 
+import { ACCENTS } from "../common/colors.js";
+
 export const SPEEDS = [1, 2, 5, 10, 20, 30, 60, 120, 250, 500, 1000, 2000, 5000, 0]; // 0 = max
 export const OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
 export const MAX_RUNS = 16; // the server's limit
-export const ACCENTS = [
-  "#f97316",
-  "#2563eb",
-  "#16a34a",
-  "#db2777",
-  "#7c3aed",
-  "#0891b2",
-  "#ca8a04",
-  "#dc2626",
-  "#4f46e5",
-  "#059669",
-  "#9333ea",
-  "#e11d48",
-  "#0d9488",
-  "#65a30d",
-  "#c026d3",
-  "#ea580c",
-];
 
 export function createState() {
   return {

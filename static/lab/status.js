@@ -1,7 +1,7 @@
 // The status panel (one line per run: step, f, |∇f|, lr, the step length lr·|∇f| and the
 // state in plain words) and the run list with its remove buttons.
 
-import { escapeHtml, num } from "./format.js";
+import { escapeHtml, num } from "../common/format.js";
 import { lastStep } from "./paths.js";
 
 const STATE_WORDS = { max_steps: "stopped" };

@@ -101,9 +101,7 @@ def test_lab_page_end_to_end(live_server, page, screenshot_dir):
     tx, ty = to_pixels(page, 2.0, -3.0)
     page.mouse.move(sx, sy)
     page.mouse.down()
-    for k in range(1, 9):
-        page.mouse.move(sx + (tx - sx) * k / 8, sy + (ty - sy) * k / 8)
-        page.wait_for_timeout(20)
+    page.mouse.move(tx, ty, steps=8)
     page.mouse.up()
     wait(page, f"Math.hypot({STATE}.runs[0].steps[0].x - 2, {STATE}.runs[0].steps[0].y + 3) < 0.05")
     start = steps(page)[0]
@@ -136,7 +134,14 @@ def test_lab_page_end_to_end(live_server, page, screenshot_dir):
     cost_colors = page.evaluate("document.getElementById('cost').data.map(t => t.line.color)")
     assert cost_colors == colors
     assert trace(page, "contour", 6)["line"]["color"] == colors[1]
-    page.wait_for_timeout(300)  # let the 3-D view catch up for the picture
+    # the 3-D view redraws on a timer: the picture waits until it shows run b's last point
+    wait(
+        page,
+        f"""{STATE}.runs[1].state === 'converged' && (() => {{
+            const ends = document.getElementById('surface3d').data[4].x;
+            return ends[ends.length - 1] === {STATE}.runs[1].steps.at(-1).x;
+        }})()""",
+    )
     page.screenshot(path=str(screenshot_dir / "lab.png"))
     page.locator("#runs li").nth(1).locator("button.remove").click()
     wait(page, f"{STATE}.runs.length === 1 && document.getElementById('cost').data.length === 1")

@@ -1,9 +1,12 @@
-"""The digit lab in Chromium: train, watch the cost fall, draw a digit, classify, save."""
+"""The digit lab in Chromium: train, watch the cost fall, pause, draw a digit, classify, save."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 STATE = "window.gdviz.state"
+STATUS = "document.getElementById('train-status').textContent"
+QUADRATIC_NOTE = "sigmoid outputs, scaled to sum to 1"
 
 
 def draw_one(page):
@@ -17,6 +20,10 @@ def draw_one(page):
     page.mouse.up()
 
 
+def probabilities_title(page):
+    return page.evaluate("document.getElementById('probabilities').layout.title.text")
+
+
 def test_digit_lab_end_to_end(live_server, page, screenshot_dir, mnist):
     page.goto(live_server + "/mnist")
     assert page.locator("#param-count").inner_text() == "13,002"
@@ -25,11 +32,12 @@ def test_digit_lab_end_to_end(live_server, page, screenshot_dir, mnist):
     page.locator("#hidden").fill("32 16")
     assert page.locator("#param-count").inner_text() == "25,818"  # 784·32+32 + 32·16+16 + 16·10+10
     page.locator("#hidden").fill("16 16")
+    expect(page.locator("#pause")).to_be_disabled()
+    expect(page.locator("#stop")).to_be_disabled()
 
     # with no network anywhere, classifying says so
     draw_one(page)
-    status = "document.getElementById('train-status').textContent"
-    page.wait_for_function(f"{status}.includes('no network')")
+    page.wait_for_function(f"{STATUS}.includes('no network')")
 
     page.locator("#epochs").fill("4")
     page.click("#train")
@@ -39,44 +47,82 @@ def test_digit_lab_end_to_end(live_server, page, screenshot_dir, mnist):
     # the weight images are drawn
     page.wait_for_function("document.querySelectorAll('#weights canvas').length === 16")
 
-    # draw while it trains: the live network answers
+    # draw while it trains: the live network answers, its outputs named for the quadratic cost
     page.click("#clear")
+    expect(page.locator("#prediction")).to_have_text("?")
     draw_one(page)
     page.wait_for_function(f"{STATE}.prediction !== null")
     assert page.locator("#prediction").inner_text() in list("0123456789")
     assert page.evaluate("document.getElementById('probabilities').data[0].y.length") == 10
-    page.wait_for_function(
-        "document.getElementById('train-status').textContent.includes('finished')"
-    )
+    assert QUADRATIC_NOTE in probabilities_title(page)
+    assert "sigmoids" in page.locator("#probabilities").get_attribute("title")
+    page.wait_for_function(f"{STATUS}.includes('finished')")
+    expect(page.locator("#pause")).to_be_disabled()
     cost = page.evaluate("document.getElementById('cost').data[1].y")
     assert cost[-1] < cost[0] / 3  # the smoothed cost fell
     page.click("#classify")
     page.wait_for_function(f"{STATE}.prediction.by === 'live'")
     assert page.locator("#prediction").inner_text() == "1"
 
-    # a second run with shuffled labels is drawn beside the first
+    # a second run, shuffled labels under cross-entropy, is drawn beside the first
     page.locator("#shuffle-labels").check()
+    page.select_option("#cost-fn", "cross_entropy")
     page.locator("#epochs").fill("2")
     page.click("#train")
     page.wait_for_function("document.getElementById('cost').data.length === 6")
-    page.wait_for_function(
-        "document.getElementById('train-status').textContent.includes('finished')"
-    )
+    page.wait_for_function(f"{STATUS}.includes('finished')")
     names = page.evaluate("document.getElementById('cost').data.map(t => t.name)")
     assert "run 1 (real labels)" in names and "run 2 (shuffled labels)" in names
+    page.evaluate(f"{STATE}.prediction = null")
+    page.click("#classify")
+    page.wait_for_function(f"{STATE}.prediction !== null && {STATE}.prediction.by === 'live'")
+    title = probabilities_title(page)
+    assert "softmax" in title and "sigmoid" not in title
     page.screenshot(path=str(screenshot_dir / "mnist.png"))
 
     page.click("#save")
-    page.wait_for_function("document.getElementById('train-status').textContent.includes('saved')")
+    page.wait_for_function(f"{STATUS}.includes('saved')")
 
-    # clearing the curves mid-training keeps drawing the run that is training
+    # pause: the status says so, the button offers Resume, and no step arrives until resumed
+    page.select_option("#cost-fn", "quadratic")
+    page.locator("#shuffle-labels").uncheck()
     page.locator("#epochs").fill("200")
     page.click("#train")
     page.wait_for_function("document.getElementById('cost').data.length === 9")
+    page.wait_for_function(f"{STATUS}.startsWith('training')")
+    expect(page.locator("#stop")).to_be_enabled()
+    page.click("#pause")
+    page.wait_for_function(f"{STATE}.paused")
+    expect(page.locator("#pause")).to_contain_text("Resume")
+    page.wait_for_function(f"{STATUS}.startsWith('paused')")
+    paused_at = page.evaluate(f"{STATE}.lastStep.step")
+    page.evaluate(f"{STATE}.prediction = null")
+    page.click("#classify")  # a round trip over the same socket: any stray step came before it
+    page.wait_for_function(f"{STATE}.prediction !== null")
+    assert page.evaluate(f"{STATE}.lastStep.step") == paused_at
+    page.click("#pause")
+    page.wait_for_function(f"{STATE}.lastStep.step > {paused_at}")
+    page.wait_for_function(f"{STATUS}.startsWith('training')")
+
+    # clearing the curves mid-training keeps drawing the run that is training
     page.click("#clear-curves")
     page.wait_for_function("document.getElementById('cost').data.length === 3")
     page.wait_for_function("document.getElementById('cost').data[0].x.length > 50")
     page.click("#stop")
-    page.wait_for_function(
-        "document.getElementById('train-status').textContent.includes('stopped')"
-    )
+    page.wait_for_function(f"{STATUS}.includes('stopped')")
+    expect(page.locator("#stop")).to_be_disabled()
+
+
+def test_engine_is_shown_beside_the_data(live_server, page, mnist):
+    """Which engine trains (the compiled kernel or plain NumPy), as the server says."""
+    page.goto(live_server + "/mnist")
+    page.wait_for_function("document.getElementById('data-source').textContent.includes('train')")
+    page.locator("#epochs").fill("1")
+    page.click("#train")
+    page.wait_for_function(f"{STATE}.info !== null")
+    engine = page.evaluate(f"{STATE}.info.engine")
+    assert engine in ("numpy", "numba"), "the running status names no engine"
+    expect(page.locator("#engine")).to_be_visible()
+    expect(page.locator("#engine-name")).to_have_text(engine)
+    assert page.locator(".runinfo .source").inner_text().endswith(f"· engine: {engine}")
+    page.wait_for_function(f"{STATUS}.includes('finished')")
