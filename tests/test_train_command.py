@@ -52,19 +52,27 @@ def test_train_reports_accuracy_and_saves_the_model(data_dir, capsys):
     assert meta["test_accuracy"] > 0.8  # the synthetic digits are easy
 
 
-def test_training_runs_with_blas_on_one_thread(data_dir, monkeypatch, capsys):
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_training_runs_on_the_chosen_engine_with_its_blas_threads(
+    data_dir, monkeypatch, capsys, engine
+):
     from threadpoolctl import threadpool_info
 
-    threads = []
+    if engine == "numba":
+        pytest.importorskip("numba")  # CI installs it, and fails any skip
+    seen = []
     real_run = Trainer.run
 
     def run(self, max_steps):
-        threads.extend(info["num_threads"] for info in threadpool_info())
+        blas = {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+        seen.append((self.engine, self.blas_threads, blas))
         return real_run(self, max_steps)
 
     monkeypatch.setattr(Trainer, "run", run)
+    monkeypatch.setenv("GDVIZ_ENGINE", engine)
     assert cli.main(["train", "--epochs", "1"]) == 0
-    assert threads and set(threads) == {1}
+    assert f"engine: {engine}" in capsys.readouterr().err
+    assert seen and all(e == engine and blas == {threads} for e, threads, blas in seen)
 
 
 @pytest.mark.parametrize(
@@ -94,8 +102,8 @@ def test_no_data_exits_1_with_the_reason(data_dir, monkeypatch, capsys):
 
 def test_a_diverged_run_exits_1_and_saves_nothing(data_dir, monkeypatch, capsys):
     class Diverging(Trainer):
-        def __init__(self, config, data):
-            super().__init__(config, data)
+        def __init__(self, config, data, engine="auto"):
+            super().__init__(config, data, engine)
             self.network.weights[0][:] = np.nan
 
     monkeypatch.setattr(train_command, "Trainer", Diverging)

@@ -11,8 +11,7 @@ import logging
 import sys
 from collections.abc import Iterator
 
-from tqdm import tqdm
-
+from app.cli.progress import TqdmProgress
 from app.mnist.data import (
     DataFormatError,
     Dataset,
@@ -23,7 +22,7 @@ from app.mnist.data import (
 )
 from app.settings import settings
 
-__all__ = ["TqdmProgress", "run_data_command"]
+__all__ = ["run_data_command"]
 
 
 def run_data_command(action: str | None, file: str | None) -> int:
@@ -72,29 +71,6 @@ def _fetch() -> int:
             print(f"  - {reason}", file=sys.stderr)
     _report("Using", dataset)
     return 0
-
-
-class TqdmProgress(contextlib.AbstractContextManager):
-    """The data layer's ``progress(label, done, total_or_None)`` drawn as one tqdm bar per label."""
-
-    def __init__(self) -> None:
-        self.bar: tqdm | None = None
-
-    def __call__(self, label: str, done: int, total: int | None) -> None:
-        if self.bar is None or self.bar.desc != label:
-            self.close()
-            self.bar = tqdm(desc=label, total=total, unit="B", unit_scale=True, file=sys.stderr)
-        if total != self.bar.total:
-            self.bar.total = total
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _import(file: str) -> int:

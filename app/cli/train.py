@@ -16,8 +16,10 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from app.cli.progress import download_bar
+from app.cli.progress import TqdmProgress
+from app.mnist.engine import resolve_engine, warm_up
 from app.mnist.training import TrainConfig, Trainer
+from app.settings import settings
 
 __all__ = ["config_from_args", "run_train_command"]
 
@@ -51,7 +53,8 @@ def run_train_command(args: argparse.Namespace) -> int:
         print(f"gdviz train: error: {exc}", file=sys.stderr)
         return 2
     try:
-        dataset = mnist_data.load_mnist(progress=download_bar())
+        with TqdmProgress() as bar:
+            dataset = mnist_data.load_mnist(progress=bar)
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"gdviz train: could not load the digits: {exc}", file=sys.stderr)
         return 1
@@ -60,9 +63,14 @@ def run_train_command(args: argparse.Namespace) -> int:
         f"{len(dataset.y_test):,} test digits",
         file=sys.stderr,
     )
-    _compile_kernel(sys.stderr)
     try:
-        trainer, seconds = _train(config, dataset, sys.stderr)
+        engine = resolve_engine(settings().engine)
+    except ValueError as exc:
+        print(f"gdviz train: {exc}", file=sys.stderr)
+        return 2
+    _compile_kernel(engine, sys.stderr)
+    try:
+        trainer, seconds = _train(config, dataset, sys.stderr, engine)
     except KeyboardInterrupt:
         print("\ngdviz train: interrupted; nothing saved", file=sys.stderr)
         return 130
@@ -76,24 +84,23 @@ def run_train_command(args: argparse.Namespace) -> int:
     return _report_and_save(trainer, seconds)
 
 
-def _compile_kernel(stream: TextIO) -> None:
-    """Compile (or load) the training kernel before the clock starts, saying so when it is slow."""
-    from app.mnist.kernel import warm_up
-
+def _compile_kernel(engine: str, stream: TextIO) -> None:
+    """Say which engine trains; compile (or load) Numba's kernel before the clock starts."""
     started = time.perf_counter()
-    warm_up(background=False)
+    warm_up(engine, background=False)
     seconds = time.perf_counter() - started
-    if seconds > 2:
-        print(f"compiled the training kernel in {seconds:.1f} s (once per install)", file=stream)
+    note = f" (compiled in {seconds:.1f} s, once per install)" if seconds > 2 else ""
+    hint = "" if engine == "numba" else ' (pip install "gdviz[fast]" for the compiled one)'
+    print(f"engine: {engine}{note or hint}", file=stream)
 
 
-def _train(config: TrainConfig, dataset, stream: TextIO) -> tuple[Trainer, float]:
-    """Run every epoch with BLAS on one thread (faster for these small matrices); time it."""
-    from threadpoolctl import threadpool_limits
-
+def _train(
+    config: TrainConfig, dataset, stream: TextIO, engine: str = "auto"
+) -> tuple[Trainer, float]:
+    """Run every epoch, with BLAS threads as the engine wants them; time it."""
     started = time.perf_counter()
-    with threadpool_limits(limits=1):
-        trainer = Trainer(config, dataset)
+    trainer = Trainer(config, dataset, engine=engine)
+    with trainer.threads():
         line = _ProgressLine(trainer, stream)
         first = trainer.evaluate()
         line.update(first["train_cost"], first["test_accuracy"])
