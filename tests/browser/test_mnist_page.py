@@ -64,27 +64,20 @@ def test_digit_lab_end_to_end(live_server, page, screenshot_dir, mnist):
     page.wait_for_function(f"{STATE}.prediction.by === 'live'")
     assert page.locator("#prediction").inner_text() == "1"
 
-    # a second run, shuffled labels under cross-entropy, is drawn beside the first
+    # a second run with shuffled labels is drawn beside the first
     page.locator("#shuffle-labels").check()
-    page.select_option("#cost-fn", "cross_entropy")
     page.locator("#epochs").fill("2")
     page.click("#train")
     page.wait_for_function("document.getElementById('cost').data.length === 6")
     page.wait_for_function(f"{STATUS}.includes('finished')")
     names = page.evaluate("document.getElementById('cost').data.map(t => t.name)")
     assert "run 1 (real labels)" in names and "run 2 (shuffled labels)" in names
-    page.evaluate(f"{STATE}.prediction = null")
-    page.click("#classify")
-    page.wait_for_function(f"{STATE}.prediction !== null && {STATE}.prediction.by === 'live'")
-    title = probabilities_title(page)
-    assert "softmax" in title and "sigmoid" not in title
     page.screenshot(path=str(screenshot_dir / "mnist.png"))
 
     page.click("#save")
     page.wait_for_function(f"{STATUS}.includes('saved')")
 
     # pause: the status says so, the button offers Resume, and no step arrives until resumed
-    page.select_option("#cost-fn", "quadratic")
     page.locator("#shuffle-labels").uncheck()
     page.locator("#epochs").fill("200")
     page.click("#train")
@@ -111,6 +104,20 @@ def test_digit_lab_end_to_end(live_server, page, screenshot_dir, mnist):
     page.click("#stop")
     page.wait_for_function(f"{STATUS}.includes('stopped')")
     expect(page.locator("#stop")).to_be_disabled()
+
+
+def test_cross_entropy_outputs_are_called_a_softmax(live_server, page, mnist):
+    page.goto(live_server + "/mnist")
+    page.select_option("#cost-fn", "cross_entropy")
+    page.locator("#epochs").fill("1")
+    page.click("#train")
+    page.wait_for_function(f"{STATE}.info !== null")
+    draw_one(page)
+    page.wait_for_function(f"{STATE}.prediction !== null && {STATE}.prediction.by === 'live'")
+    title = probabilities_title(page)
+    assert "softmax" in title and "sigmoid" not in title
+    assert "softmax" in page.locator("#probabilities").get_attribute("title")
+    page.wait_for_function(f"{STATUS}.includes('finished')")
 
 
 def test_engine_is_shown_beside_the_data(live_server, page, mnist):
