@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import platform
 import statistics
@@ -20,6 +21,7 @@ import numpy as np
 from benchmarks import stream, training
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ENGINES = ("numpy", "numba")
 
 
 async def _train_over_socket(url: str, batch: int, epochs: int) -> float:
@@ -27,7 +29,15 @@ async def _train_over_socket(url: str, batch: int, epochs: int) -> float:
     import websockets
 
     async with websockets.connect(url + "/ws/train", compression=None, max_size=None) as ws:
-        start = {"type": "start", "batch_size": batch, "epochs": epochs, "lr": 0.1}
+        # an evaluation per ~4,000 samples, as PyTorch makes (and every epoch end)
+        every = max(10, 4000 // batch)
+        start = {
+            "type": "start",
+            "batch_size": batch,
+            "epochs": epochs,
+            "lr": 0.1,
+            "eval_every": every,
+        }
         await ws.send(json.dumps(start))
         began = None
         while True:
@@ -38,32 +48,39 @@ async def _train_over_socket(url: str, batch: int, epochs: int) -> float:
                 return time.perf_counter() - began
 
 
-def end_to_end(batches, repeats: int, torch: bool) -> dict:
+def end_to_end(batches, repeats: int, torch: bool, engines=ENGINES) -> dict:
     """Seconds per 60,000 samples trained over /ws/train, streaming and evaluation included.
 
-    PyTorch trains in turns with it (an epoch here, a training there), so that its
-    ratio compares runs made at the same moment of a shared, noisy machine.
+    One server per engine (``GDVIZ_ENGINE``), both up at once (an idle one costs
+    nothing). PyTorch, with its default threads and an evaluation per 4,000 samples
+    (DESIGN.md's yardstick), trains in turns with them (a training of each, then again),
+    so that its ratios compare runs made at the same moment of a shared, noisy machine.
     """
-    from threadpoolctl import threadpool_limits
-
     from app.mnist.data import load_mnist
 
-    n_train = len(load_mnist().y_train)
+    data = load_mnist()
+    n_train = len(data.y_train)
     epochs = max(1, round(training.EPOCH / n_train))
     x, y, _ = training.epoch_data()
     results = {}
-    with stream.running_server() as url:
+    with contextlib.ExitStack() as stack:
+        urls = {
+            engine: stack.enter_context(stream.running_server({"GDVIZ_ENGINE": engine}))
+            for engine in engines
+        }
         for batch in batches:
+            runs = {}
+            for engine, url in urls.items():
 
-            def over_socket(batch: int = batch) -> float:
-                seconds = asyncio.run(_train_over_socket(url, batch, epochs))
-                return seconds * training.EPOCH / (epochs * n_train)
+                def over_socket(url: str = url, batch: int = batch) -> float:
+                    seconds = asyncio.run(_train_over_socket(url, batch, epochs))
+                    return seconds * training.EPOCH / (epochs * n_train)
 
-            runs = {"ws_s": over_socket}
+                runs[f"{engine}_ws_s"] = over_socket
             if torch:
-                runs["torch_s"] = training.torch_trainer(x, y, batch)
-            with threadpool_limits(1):
-                results[batch] = training.interleaved_medians(runs, repeats)
+                parts = training.evaluation_parts(data)
+                runs["torch_s"] = training.torch_trainer(x, y, batch, parts)
+            results[batch] = training.interleaved_medians(runs, repeats)
     return results
 
 
@@ -106,34 +123,51 @@ def table(results: dict) -> str:
         f"machine: {results['machine']}",
         f"float32 matmul peak (1 thread): {results['training']['matmul_gflops']:.0f} GFLOP/s",
         "",
-        "seconds per 60,000 samples (784-16-16-10 sigmoid, quadratic, gd), medians:",
-        f"{'batch':>6} {'per-sample':>11} {'PyTorch':>9} {'NumPy':>8} {'gdviz':>8} "
-        f"{'gdviz /ws':>10} {'×torch':>7} {'×torch /ws':>10} {'% peak':>7}",
+        "headless: seconds per 60,000 samples (784-16-16-10 sigmoid, quadratic, gd), medians,",
+        "BLAS on one thread, PyTorch on its default threads, no evaluations:",
+        f"{'batch':>6} {'per-sample':>11} {'PyTorch':>9} {'plain NumPy':>12} "
+        + " ".join(f"{engine:>8} {'×torch':>7}" for engine in ENGINES),
     ]
-    flops = results["training"]["flops_per_sample"] * training.EPOCH
-    peak = results["training"]["matmul_gflops"] * 1e9
     for batch, row in results["training"]["batches"].items():
-        torch = row.get("torch_s")
-        e2e = results["end_to_end_s"].get(batch) or results["end_to_end_s"].get(int(batch))
-        ws, ws_torch = e2e["ws_s"], e2e.get("torch_s")
+        torch = row.get("torch_s") or float("nan")
         lines.append(
-            f"{batch:>6} {row['per_sample_s']:>11.3f} {torch or float('nan'):>9.3f} "
-            f"{row['vectorised_numpy_s']:>8.3f} {row['gdviz_headless_s']:>8.3f} {ws:>10.3f} "
-            f"{(torch / row['gdviz_headless_s']) if torch else float('nan'):>7.2f} "
-            f"{(ws_torch / ws) if ws_torch else float('nan'):>10.2f} "
-            f"{100 * flops / row['gdviz_headless_s'] / peak:>6.0f}%"
+            f"{batch:>6} {row['per_sample_s']:>11.3f} {torch:>9.3f} "
+            f"{row['vectorised_numpy_s']:>12.3f} "
+            + " ".join(
+                f"{row[f'{e}_s']:>8.3f} {torch / row[f'{e}_s']:>7.2f}"
+                for e in ENGINES
+                if f"{e}_s" in row
+            )
         )
-    s = results["stream"]
     lines += [
         "",
-        "surface run at speed 0 delivered to a client: "
-        f"{s['surface_steps_per_second']:,.0f} steps/s",
-        f"`set` round trip while streaming: p50 {s['set_round_trip_ms_p50']:.1f} ms, "
-        f"p99 {s['set_round_trip_ms_p99']:.1f} ms",
-        "classify a 280×280 canvas (server time: parse, check, classify): "
-        f"{results['classify_ms']['gray8']:.2f} ms as gray8 bytes (the page), "
-        f"{results['classify_ms']['pixels']:.2f} ms as a list of numbers",
+        "end to end over /ws/train (client start -> finished), seconds per 60,000 samples,",
+        "PyTorch with its default threads and an evaluation per 4,000 samples, medians:",
+        f"{'batch':>6} {'PyTorch':>9} "
+        + " ".join(f"{e + ' /ws':>10} {'×torch':>7}" for e in ENGINES),
     ]
+    for batch, row in results["end_to_end_s"].items():
+        torch = row.get("torch_s") or float("nan")
+        lines.append(
+            f"{batch:>6} {torch:>9.3f} "
+            + " ".join(
+                f"{row[f'{e}_ws_s']:>10.3f} {torch / row[f'{e}_ws_s']:>7.2f}"
+                for e in ENGINES
+                if f"{e}_ws_s" in row
+            )
+        )
+    s = results.get("stream")
+    if s:
+        lines += [
+            "",
+            "surface run at speed 0 delivered to a client: "
+            f"{s['surface_steps_per_second']:,.0f} steps/s",
+            f"`set` round trip while streaming: p50 {s['set_round_trip_ms_p50']:.1f} ms, "
+            f"p99 {s['set_round_trip_ms_p99']:.1f} ms",
+            "classify a 280×280 canvas (server time: parse, check, classify): "
+            f"{results['classify_ms']['gray8']:.2f} ms as gray8 bytes (the page), "
+            f"{results['classify_ms']['pixels']:.2f} ms as a list of numbers",
+        ]
     return "\n".join(lines)
 
 
@@ -141,6 +175,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    parser.add_argument(
+        "--training-only", action="store_true", help="only the training figures (no streaming)"
+    )
     args = parser.parse_args()
     repeats = 3 if args.quick else 7
     batches = (10, 32, 128, 1000)
@@ -156,9 +193,10 @@ def main() -> None:
         f"Python {platform.python_version()}, NumPy {np.__version__}",
         "training": training.measure(batches, repeats, torch=use_torch),
         "end_to_end_s": end_to_end(batches, max(3, repeats // 2), use_torch),
-        "stream": stream.measure(repeats=max(3, repeats // 2)),
-        "classify_ms": classify_time(),
     }
+    if not args.training_only:
+        results["stream"] = stream.measure(repeats=max(3, repeats // 2))
+        results["classify_ms"] = classify_time()
     print(table(results))
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"benchmarks-{time.strftime('%Y%m%d-%H%M%S')}.json"

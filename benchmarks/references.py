@@ -6,7 +6,8 @@ mini-batch gradient descent, one pass over ``x``/``y`` (one-hot), in float32:
 - ``per_sample_epoch``: the classic loop of Nielsen's ``network.py`` (backprop one
   sample at a time, then average) — the textbook baseline;
 - ``vectorised_epoch``: plain vectorised NumPy, written straightforwardly;
-- ``torch_epoch``: PyTorch on the CPU with autograd and ``torch.optim.SGD``.
+- ``torch_epoch_factory``: PyTorch on the CPU with autograd and ``torch.optim.SGD``,
+  its default threads, an evaluation per 4,000 samples (DESIGN.md's yardstick).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 SIZES = (784, 16, 16, 10)
+#: samples trained between evaluations: gdviz evaluates after every epoch of the
+#: 4,000-digit offline sample (and every ``eval_every`` steps), DESIGN.md's yardstick
+EVAL_SAMPLES = 4000
 
 
 def initial_parameters(seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -77,11 +81,19 @@ def vectorised_epoch(x, y, batch_size, lr, weights, biases) -> None:
             biases[layer] -= lr * grad_b
 
 
-def torch_epoch_factory(seed: int = 0):
-    """Return ``run(x, y, batch_size, lr)`` training a torch copy of the same network."""
+def torch_epoch_factory(seed: int = 0, threads: int | None = None, evaluation=None):
+    """Return ``run(x, y, batch_size, lr)`` training a torch copy of the same network.
+
+    As DESIGN.md judges speed: PyTorch on the CPU with its default threads (``threads``
+    to pin them) and, when ``evaluation`` = (x_train_part, y_train_part, x_test, y_test)
+    is given, an evaluation per EVAL_SAMPLES samples trained (the costs on both parts and
+    the test accuracy: what gdviz's ``eval`` message carries), as gdviz makes one after
+    every epoch of the 4,000-digit offline sample.
+    """
     import torch
 
-    torch.set_num_threads(1)
+    if threads is not None:
+        torch.set_num_threads(threads)
     weights, biases = initial_parameters(seed)
     layers = []
     for w, b in zip(weights, biases, strict=True):
@@ -91,15 +103,30 @@ def torch_epoch_factory(seed: int = 0):
             linear.bias.copy_(torch.from_numpy(b))
         layers += [linear, torch.nn.Sigmoid()]
     model = torch.nn.Sequential(*layers)
+    parts = [torch.from_numpy(np.array(a, dtype=np.float32)) for a in evaluation or ()]
+
+    def evaluate() -> tuple[float, float, float]:
+        with torch.no_grad():
+            x_part, y_part, x_test, y_test = parts
+            train_cost = ((model(x_part) - y_part) ** 2).sum(dim=1).mean()
+            out = model(x_test)
+            test_cost = ((out - y_test) ** 2).sum(dim=1).mean()
+            accuracy = (out.argmax(dim=1) == y_test.argmax(dim=1)).float().mean()
+            return float(train_cost), float(test_cost), float(accuracy)
 
     def run(x, y, batch_size, lr):
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        since_evaluation = 0
         for start in range(0, len(xt), batch_size):
             xb, yb = xt[start : start + batch_size], yt[start : start + batch_size]
             optimizer.zero_grad(set_to_none=True)
             loss = ((model(xb) - yb) ** 2).sum(dim=1).mean()
             loss.backward()
             optimizer.step()
+            since_evaluation += len(xb)
+            if parts and since_evaluation >= EVAL_SAMPLES:
+                since_evaluation -= EVAL_SAMPLES
+                evaluate()
 
     return run

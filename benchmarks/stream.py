@@ -25,25 +25,33 @@ import websockets
 
 
 @contextmanager
-def running_server() -> Iterator[str]:
+def running_server(env: dict[str, str] | None = None) -> Iterator[str]:
     """``gdviz serve`` in its own process on a free loopback port; yields its ws:// URL.
 
     A separate process, as for a browser: a server thread inside the measuring
     process would share its GIL with the client and measure the contention instead.
+    ``env``: extra environment variables for it (``GDVIZ_ENGINE``).
     """
-    with server_process() as (url, _):
+    with server_process(env=env) as (url, _):
         yield url
 
 
 @contextmanager
-def server_process(workers: int = 1) -> Iterator[tuple[str, int]]:
+def server_process(
+    workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """``gdviz serve --workers N`` on a free loopback port; yields (ws:// URL, its pid)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
     command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -3,8 +3,10 @@
 Every trainer sees the same 60,000 float32 samples (the real digits tiled up to
 60,000 when only the offline sample is available, otherwise random pixels of the
 same shape: the arithmetic is identical either way), the quadratic cost, sigmoid,
-plain gradient descent, BLAS pinned to one thread.  Figures are medians of
-several timed runs after a warm-up.
+plain gradient descent.  gdviz runs each engine inside ``Trainer.threads()`` (the
+BLAS threads it chooses), the plain NumPy references with BLAS on one thread,
+PyTorch on its default threads.  Figures are medians of several timed runs after
+a warm-up.
 """
 
 from __future__ import annotations
@@ -69,13 +71,31 @@ def timed(run: Callable[[], None], scale: float = 1.0) -> Callable[[], float]:
     return once
 
 
-def torch_trainer(x, y, batch: int) -> Callable[[], float]:
-    """PyTorch's epoch as a timed function (seconds per 60,000)."""
-    run = references.torch_epoch_factory()
+def evaluation_parts(data) -> tuple[np.ndarray, ...]:
+    """What gdviz evaluates: (training part, its one-hot, test inputs, their one-hot)."""
+    n = min(len(data.y_train), len(data.y_test) or len(data.y_train), 10_000)
+    onehot = np.eye(10, dtype=np.float32)
+    return data.x_train[:n], onehot[data.y_train[:n]], data.x_test, onehot[data.y_test]
+
+
+def torch_trainer(x, y, batch: int, evaluation=None) -> Callable[[], float]:
+    """PyTorch's epoch as a timed function (seconds per 60,000): default threads, and an
+    evaluation per 4,000 samples when ``evaluation`` (``evaluation_parts``) is given."""
+    run = references.torch_epoch_factory(evaluation=evaluation)
     return timed(lambda: run(x, y, batch, 0.1))
 
 
-def trainers(x, y, labels, batch: int, torch: bool) -> dict[str, Callable[[], float]]:
+def _one_blas_thread(run: Callable[[], None]) -> Callable[[], None]:
+    def limited() -> None:
+        with threadpool_limits(1, user_api="blas"):
+            run()
+
+    return limited
+
+
+def trainers(
+    x, y, labels, batch: int, torch: bool, engines=("numpy", "numba")
+) -> dict[str, Callable[[], float]]:
     """Each trainer as a function that trains one epoch and returns its seconds per 60,000."""
     from app.mnist.data import Dataset
     from app.mnist.training import TrainConfig, Trainer
@@ -84,21 +104,33 @@ def trainers(x, y, labels, batch: int, torch: bool) -> dict[str, Callable[[], fl
     data = Dataset(x, labels, x[:1000], labels[:1000], "benchmark")
     part = EPOCH // 10
 
-    def gdviz() -> None:  # headless, the epoch-end evaluation included
-        config = TrainConfig(batch_size=batch, epochs=1, lr=0.1, eval_every=10**9)
-        Trainer(config, data).run(EPOCH)
+    def gdviz(engine: str) -> Callable[[], None]:  # headless, the epoch-end evaluation included
+        def run() -> None:
+            config = TrainConfig(batch_size=batch, epochs=1, lr=0.1, eval_every=10**9)
+            trainer = Trainer(config, data, engine=engine)
+            with trainer.threads():
+                trainer.run(EPOCH)
+
+        return run
 
     runs = {
         # 2.5 s an epoch: time a tenth, scale up
         "per_sample_s": timed(
-            lambda: references.per_sample_epoch(x[:part], y[:part], batch, 0.1, weights, biases),
+            _one_blas_thread(
+                lambda: references.per_sample_epoch(
+                    x[:part], y[:part], batch, 0.1, weights, biases
+                )
+            ),
             10.0,
         ),
         "vectorised_numpy_s": timed(
-            lambda: references.vectorised_epoch(x, y, batch, 0.1, weights, biases)
+            _one_blas_thread(
+                lambda: references.vectorised_epoch(x, y, batch, 0.1, weights, biases)
+            )
         ),
-        "gdviz_headless_s": timed(gdviz),
     }
+    for engine in engines:
+        runs[f"{engine}_s"] = timed(gdviz(engine))
     if torch:
         runs["torch_s"] = torch_trainer(x, y, batch)
     return runs
@@ -120,7 +152,7 @@ def interleaved_medians(runs: dict[str, Callable[[], float]], repeats: int) -> d
 
 
 def measure(batches=(10, 32, 128, 1000), repeats: int = 5, torch: bool = True) -> dict:
-    """All training figures, one run, BLAS on one thread."""
+    """All headless training figures, one run."""
     x, y, labels = epoch_data()
     results: dict = {"batches": {}}
     if torch:
@@ -128,11 +160,11 @@ def measure(batches=(10, 32, 128, 1000), repeats: int = 5, torch: bool = True) -
             import torch as _  # noqa: F401
         except ImportError:
             torch = False
-    with threadpool_limits(1):
+    with threadpool_limits(1, user_api="blas"):
         results["matmul_gflops"] = matmul_peak()
-        for batch in batches:
-            runs = trainers(x, y, labels, batch, torch)
-            results["batches"][batch] = interleaved_medians(runs, repeats)
+    for batch in batches:
+        runs = trainers(x, y, labels, batch, torch)
+        results["batches"][batch] = interleaved_medians(runs, repeats)
     flops_per_sample = 2 * (784 * 16 + 16 * 16 + 16 * 10) * 3 - 2 * 784 * 16
     results["flops_per_sample"] = flops_per_sample
     return results
