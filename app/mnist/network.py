@@ -202,8 +202,8 @@ class Network:
         """Return (nabla_w, nabla_b, cost) for the batch: gradient and cost from one pass.
 
         The batch cost falls out of the forward pass, so training can plot every
-        step's cost without a second forward. (Training itself runs the compiled
-        app/mnist/fast/loops.py, which tests/test_kernel.py checks against this.)
+        step's cost without a second forward. (Training itself runs an engine's kernel,
+        app/mnist/kernel.py or app/mnist/fast/, which tests/test_kernel.py checks against this.)
         """
         X, Y = self._inputs(X), self._targets(Y, len(X))
         zs, activations = self.feedforward(X)
