@@ -124,7 +124,8 @@ def table(results: dict) -> str:
         f"float32 matmul peak (1 thread): {results['training']['matmul_gflops']:.0f} GFLOP/s",
         "",
         "headless: seconds per 60,000 samples (784-16-16-10 sigmoid, quadratic, gd), medians,",
-        "BLAS on one thread, PyTorch on its default threads, no evaluations:",
+        "gdviz's engines inside Trainer.threads(), plain NumPy on one BLAS thread,",
+        "PyTorch on its default threads, no evaluations:",
         f"{'batch':>6} {'per-sample':>11} {'PyTorch':>9} {'plain NumPy':>12} "
         + " ".join(f"{engine:>8} {'×torch':>7}" for engine in ENGINES),
     ]
