@@ -118,17 +118,19 @@ def test_the_default_install_carries_no_compiler(venv):
     assert not names & {"numba", "llvmlite"}
 
 
-def test_both_labs_and_their_scripts_are_served(server):
-    for path, kind in [("/", "text/html"), ("/mnist", "text/html"), ("/docs", "text/html")]:
+def test_both_labs_and_every_file_of_theirs_are_served(server, wheel):
+    for path in ("/", "/mnist", "/docs"):
         status, content_type, body = fetch(server + path)
-        assert status == 200 and content_type.startswith(kind) and b"<html" in body.lower()
+        assert status == 200 and content_type.startswith("text/html") and b"<html" in body.lower()
     status, content_type, body = fetch(server + "/vendor/plotly.min.js")
     assert status == 200 and "javascript" in content_type and len(body) > 1_000_000
-    page = fetch(server + "/")[2].decode()
-    scripts = [part.split('"')[0] for part in page.split('src="')[1:]]
-    assert scripts, "the page loads no script"
-    for script in scripts:
-        assert fetch(server + script)[0] == 200  # every script the page asks for is there
+    shipped = [n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("app/static/")]
+    for name in shipped:  # every module the pages import, however deep, and every style
+        assert fetch(server + "/" + name.removeprefix("app/"))[0] == 200, name
+    for page in ("/", "/mnist"):
+        html = fetch(server + page)[2].decode()
+        asked = [part.split('"')[0] for part in html.split('="/static/')[1:]]
+        assert asked and all(f"app/static/{path}" in shipped for path in asked)
 
 
 def test_a_descent_runs_over_the_socket(server):
