@@ -5,7 +5,9 @@ and allocates every intermediate array afresh. ``NumpyKernel`` does the same
 mathematics in ~40 NumPy calls a step, each writing into a buffer made the first
 time a batch of that many rows comes (``out=`` everywhere, views cached), so a
 step allocates nothing; at batch 10 those calls' overheads are most of a step,
-so every call saved counts. It agrees with ``Network.backprop`` to rounding
+so every call saved counts: constants are 0-d arrays (a Python float is converted
+on every call) and the products ``np.dot`` (less overhead than ``np.matmul`` on
+these small shapes). It agrees with ``Network.backprop`` to rounding
 (tests/test_kernel.py): the sigmoid is computed as ½ + ½·tanh(z/2), which never
 overflows, and the quadratic cost is a float32 dot product.
 
@@ -15,6 +17,7 @@ optional accelerator that app.mnist.engine picks when Numba is installed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +43,7 @@ class _Buffers:
     tiles: list[np.ndarray]  # each layer's biases repeated on every row (n, n_l)
     error: np.ndarray  # the output error, raveled (a view of primes[-1])
     top: np.ndarray  # (n, 1): softmax's row maxima, then its row sums
+    scale: np.ndarray  # 0-d: 1/n (cross-entropy) or 2/n (quadratic), the deltas' factor
 
 
 class NumpyKernel:
@@ -51,6 +55,9 @@ class NumpyKernel:
         self._relu = network.activation == "relu"
         self._softmax = network.cost_name == "cross_entropy"
         self._ones_row = np.ones((1, network.sizes[-1]), network.dtype)
+        # 0-d arrays, not Python floats: NumPy converts a Python scalar on every call (~0.3 µs)
+        self._one = np.array(1.0, network.dtype)
+        self._half = np.array(0.5, network.dtype)
         self._capacity = 0
         self._full: _Buffers | None = None
         self._views: dict[int, _Buffers] = {}
@@ -85,6 +92,7 @@ class NumpyKernel:
             cut(full.tiles),
             primes[-1].reshape(-1),  # contiguous: the first n rows of a C-ordered array
             full.top[:n],
+            np.array((1.0 if self._softmax else 2.0) / n, self.network.dtype),
         )
         self._views[n] = views
         return views
@@ -105,6 +113,7 @@ class NumpyKernel:
             layers(),
             np.zeros(0, dtype),  # cut() makes the raveled view
             np.zeros((rows, 1), dtype),
+            np.zeros((), dtype),
         )
 
     def _gradient_views(self, grad: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -147,14 +156,14 @@ class NumpyKernel:
         for layer in range(len(weights) - 1, -1, -1):
             delta = deltas[layer]
             below = acts[layer - 1] if layer else b.x
-            np.matmul(delta.T, below, out=nabla_w[layer])
-            np.matmul(b.ones, delta, out=nabla_b[layer])
+            np.dot(delta.T, below, out=nabla_w[layer])
+            np.dot(b.ones, delta, out=nabla_b[layer])
             if layer:
-                back = np.matmul(delta, weights[layer], out=deltas[layer - 1])
+                back = np.dot(delta, weights[layer], out=deltas[layer - 1])
                 back *= self._hidden_prime(below, primes[layer - 1])
         # Any NaN or infinity in either makes this dot product NaN or infinite.
         check = float(np.dot(grad, self.network.flat))
-        return cost, bool(np.isfinite(cost) and np.isfinite(check))
+        return cost, math.isfinite(cost) and math.isfinite(check)
 
     def _forward_and_output(self, b: _Buffers, x: np.ndarray, y: np.ndarray, n: int) -> float:
         """Every layer's activation for inputs x, the output layer's ∂C/∂z; return the summed
@@ -163,7 +172,7 @@ class NumpyKernel:
         last = len(acts) - 1
         a = x
         for layer, (w, bias) in enumerate(zip(network.weights, network.biases, strict=True)):
-            z = np.matmul(a, w.T, out=acts[layer])
+            z = np.dot(a, w.T, out=acts[layer])
             # z += bias would broadcast, and NumPy's broadcasting buffers 32 KB per call
             tile = tiles[layer]
             np.copyto(tile, bias)
@@ -171,7 +180,7 @@ class NumpyKernel:
             if layer < last and self._relu:
                 np.maximum(z, 0.0, out=z)
             elif layer < last or not self._softmax:
-                _sigmoid(z)
+                _sigmoid(z, self._half)
             a = z
         if self._softmax:
             return self._softmax_output(b, y, n)
@@ -179,10 +188,10 @@ class NumpyKernel:
         error, delta = b.primes[last], b.deltas[last]
         np.subtract(a, y, out=error)
         cost = float(np.dot(b.error, b.error))
-        np.subtract(1.0, a, out=delta)
+        np.subtract(self._one, a, out=delta)
         delta *= a
         delta *= error
-        delta *= 2.0 / n
+        delta *= b.scale
         return cost
 
     def _softmax_output(self, b: _Buffers, y: np.ndarray, n: int) -> float:
@@ -203,14 +212,14 @@ class NumpyKernel:
         logp -= np.matmul(top, ones, out=spread)  # log p, exact where p underflows to 0
         cost = -float(np.dot(b.error, y.reshape(-1)))
         np.subtract(z, y, out=delta)
-        delta *= 1.0 / n
+        delta *= b.scale
         return cost
 
     def _hidden_prime(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         """f'(z) of a hidden layer from its activation a: σ' = a(1 − a), relu' = (a > 0)."""
         if self._relu:
             return np.sign(a, out=out)  # a ≥ 0: 1 where a > 0, else 0
-        np.subtract(1.0, a, out=out)
+        np.subtract(self._one, a, out=out)
         out *= a
         return out
 
@@ -236,13 +245,13 @@ class NumpyKernel:
         return cost / max(n_all, 1), correct / max(n_all, 1)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def _sigmoid(z: np.ndarray, half: np.ndarray) -> np.ndarray:
     """z = σ(z) = ½ + ½·tanh(z/2), in place: the same function as 1/(1 + e^−z), without
-    its overflow for large negative z, in four calls."""
-    z *= 0.5
+    its overflow for large negative z, in four calls (``half``: 0.5 as a 0-d array)."""
+    z *= half
     np.tanh(z, out=z)
-    z *= 0.5
-    z += 0.5
+    z *= half
+    z += half
     return z
 
 
