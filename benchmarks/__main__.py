@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import stream, training
+from benchmarks import references, stream, training
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ENGINES = ("numpy", "numba")
@@ -29,8 +29,11 @@ async def _train_over_socket(url: str, batch: int, epochs: int) -> float:
     import websockets
 
     async with websockets.connect(url + "/ws/train", compression=None, max_size=None) as ws:
-        # an evaluation per ~4,000 samples, as PyTorch makes (and every epoch end)
-        every = max(10, 4000 // batch)
+        # an evaluation per 4,000 samples, as PyTorch makes: every ceil(4000 / batch) steps
+        # (4000 // batch would evaluate every 3,968 samples at batch 128, and the old floor
+        # of 10 steps every 10,000 at batch 1000: off the 4,000-digit epochs' ends, so about
+        # twice PyTorch's evaluations at 128 and a fifth more at 1000)
+        every = -(-references.EVAL_SAMPLES // batch)
         start = {
             "type": "start",
             "batch_size": batch,

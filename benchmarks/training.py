@@ -117,16 +117,12 @@ def trainers(
         # 2.5 s an epoch: time a tenth, scale up
         "per_sample_s": timed(
             _one_blas_thread(
-                lambda: references.per_sample_epoch(
-                    x[:part], y[:part], batch, 0.1, weights, biases
-                )
+                lambda: references.per_sample_epoch(x[:part], y[:part], batch, 0.1, weights, biases)
             ),
             10.0,
         ),
         "vectorised_numpy_s": timed(
-            _one_blas_thread(
-                lambda: references.vectorised_epoch(x, y, batch, 0.1, weights, biases)
-            )
+            _one_blas_thread(lambda: references.vectorised_epoch(x, y, batch, 0.1, weights, biases))
         ),
     }
     for engine in engines:
