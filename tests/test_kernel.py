@@ -102,6 +102,32 @@ def test_the_gradient_matches_finite_differences(engine, activation, cost):
         assert grad[index] == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-9)
 
 
+@NUMBA
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+@pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_numba_step_shared_by_two_threads_equals_backprop(activation, cost, dtype):
+    """From ``split_from`` rows a second thread takes the rows after the middle block
+    boundary: the two parts' gradients and costs add up to the whole batch's, step after
+    step (its buffers reused), and a non-finite parameter is still reported."""
+    from app.mnist.fast.kernel import NumbaKernel
+
+    network, x, y, rng = _problem((20, 7, 5, 4), activation, cost, dtype)
+    kernel = NumbaKernel(network, block=3, split_from=6)
+    grad = np.full_like(network.flat, np.nan)
+    for n in (9, 13, 6, 7, 9):
+        rows = rng.permutation(50)[:n]
+        got_cost, finite = kernel.backprop(x, y, rows, grad)
+        want_w, want_b, want_cost = network.backprop(x[rows], y[rows])
+        want = np.concatenate([a.ravel() for a in [*want_w, *want_b]])
+        assert finite
+        assert got_cost == pytest.approx(want_cost, rel=TOLERANCE[dtype])
+        np.testing.assert_allclose(grad, want, rtol=0, atol=TOLERANCE[dtype] * np.abs(want).max())
+    network.weights[1][0, 0] = np.nan
+    with np.errstate(all="ignore"):
+        assert not kernel.backprop(x, y, np.arange(9), grad)[1]
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("layer", [0, 1])
@@ -230,7 +256,8 @@ def test_without_numba_everything_trains_with_numpy_and_asking_for_numba_says_ho
 @NUMBA
 def test_a_numba_step_allocates_nothing():
     """Numba counts every allocation; a step makes only the one per array argument that
-    passing it from Python costs (9), for batch 1000 as for batch 4 — no buffers."""
+    passing it from Python costs — no buffers: 9 at batch 4, and at batch 1000, which two
+    threads share, 21 (two calls of 9 arrays, then 3 to add the halves up)."""
     script = textwrap.dedent(
         """
         import numpy as np
@@ -253,7 +280,7 @@ def test_a_numba_step_allocates_nothing():
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["9", "9"]
+    assert done.stdout.split() == ["21", "9"]
 
 
 @NUMBA

@@ -4,33 +4,61 @@
 step that reads the batch's rows straight out of the training set and writes into
 buffers made once. It agrees with ``Network.backprop`` to rounding
 (tests/test_kernel.py), releases the GIL while it runs (so the server and the
-evaluations use the other core), and allocates nothing per step. Only this
+evaluations use the other core), and allocates nothing per step. From
+``SPLIT_FROM`` rows a step is shared by two threads, half the rows each. Only this
 package imports Numba (``pip install "gdviz[fast]"``); app.mnist.engine picks it.
 """
 
 from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from app.mnist.fast import loops
 from app.mnist.network import _EXP_FLOOR, Network
 
-__all__ = ["BLOCK_ROWS", "NumbaKernel", "compile_kernels"]
+__all__ = ["BLOCK_ROWS", "SPLIT_FROM", "NumbaKernel", "compile_kernels"]
 
 #: rows per pass through the network: their inputs (3 KB each) stay in a core's L2 cache
 BLOCK_ROWS = 64
+#: from this batch size on, a second thread computes half of each step's rows. The hand-off
+#: costs 20-200 µs (more when the other core is busy): at 128 rows it cost more than it
+#: saved (0.67-1.0x), from ~512 it pays (1.2-1.6x a step at 1000, A/B in turns)
+SPLIT_FROM = 512
+
+_helper: ThreadPoolExecutor | None = None  # the second half's thread, one for the process
+_helper_lock = threading.Lock()
+
+
+def _second_thread() -> ThreadPoolExecutor:
+    global _helper
+    with _helper_lock:
+        if _helper is None:
+            _helper = ThreadPoolExecutor(1, thread_name_prefix="gdviz-kernel-half")
+        return _helper
 
 
 class NumbaKernel:
     """Backprop and evaluation for one network, in passes of ``block`` rows, without allocating."""
 
-    def __init__(self, network: Network, block: int = BLOCK_ROWS) -> None:
+    def __init__(
+        self, network: Network, block: int = BLOCK_ROWS, split_from: int = SPLIT_FROM
+    ) -> None:
         self.network = network
+        self.block = block
+        self.split_from = split_from  # batch size from which two threads share a step
         self.layout = _layout(network.sizes, block)
+        self._state = self._new_state()
+        self._half: tuple | None = None  # the second thread's buffers and gradient, on demand
+
+    def _new_state(self) -> tuple:
+        """Every argument of the compiled loops after the data: parameters, layout, buffers
+        (the identity rows' length is the block size) and the network's kind."""
+        network, block = self.network, self.block
         size = int(self.layout[-1, loops.A_AT]) + block * network.sizes[-1]
-        # Every argument of the compiled loops after the data: parameters, layout, buffers
-        # (the identity rows' length is the block size) and the network's kind.
-        self._state = (
+        return (
             network.flat,  # changed only in place, so this is always the current one
             self.layout,
             np.zeros(size, network.dtype),  # activations
@@ -50,8 +78,27 @@ class NumbaKernel:
         C-contiguous arrays of the network's dtype, ``rows`` int64 indices into them
         (any number: they go through in blocks). ``finite`` is False once the cost,
         a gradient entry or a parameter is NaN or infinite.
+
+        From ``split_from`` rows on, a second thread computes the rows after the middle
+        block boundary into a gradient of its own while this one computes the rest; the
+        two are added (the same sums, in two parts: equal to rounding).
         """
-        cost, finite = loops.backprop(x, onehot, rows, grad, *self._state)
+        n = len(rows)
+        if n < self.split_from:
+            cost, finite = loops.backprop(x, onehot, rows, grad, *self._state)
+            return float(cost), bool(finite)
+        if self._half is None:
+            self._half = (np.zeros_like(grad), self._new_state())
+        other, state = self._half
+        middle = max(self.block, n // 2 // self.block * self.block)
+        second = _second_thread().submit(
+            loops.backprop_part, x, onehot, rows[middle:], n, other, *state
+        )
+        try:
+            cost = loops.backprop_part(x, onehot, rows[:middle], n, grad, *self._state)
+        finally:
+            other_cost = second.result()  # never left running into the next step's buffers
+        cost, finite = loops.finish(cost + other_cost, n, grad, other, self.network.flat)
         return float(cost), bool(finite)
 
     def evaluate(self, x: np.ndarray, onehot: np.ndarray) -> tuple[float, float]:
@@ -88,12 +135,13 @@ def compile_kernels() -> None:
     compiled: the data layer hands out read-only digits, a type Numba compiles apart.
     """
     network = Network((4, 3, 2))
-    x = np.zeros((2, 4), np.float32)
-    onehot = np.eye(2, dtype=np.float32)
+    x = np.zeros((4, 4), np.float32)
+    onehot = np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]
     grad = np.zeros_like(network.flat)
     stored = x.copy()
     stored.flags.writeable = False
-    kernel = NumbaKernel(network, block=2)
+    kernel = NumbaKernel(network, block=2, split_from=4)  # batches of 4 take both threads
     for inputs in (x, stored):
         kernel.backprop(inputs, onehot, np.arange(2), grad)
+        kernel.backprop(inputs, onehot, np.arange(4), grad)
         kernel.evaluate(inputs, onehot)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["backprop", "evaluate"]
+__all__ = ["backprop", "backprop_part", "evaluate", "finish"]
 
 _FLAGS = {"reassoc", "contract"}
 _jit = njit(cache=True, fastmath=_FLAGS, nogil=True)
@@ -227,15 +227,37 @@ def backprop(
     batch 1000 would not). Return (cost, finite): finite is False when the cost
     or any gradient entry is NaN or infinite — training has diverged.
     """
-    n, block = rows.shape[0], ident.shape[0]
+    n = rows.shape[0]
+    cost = backprop_part(
+        x, onehot, rows, n, grad, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor
+    )
+    cost /= n
+    return cost, np.isfinite(cost + _total(grad) + _total(flat))
+
+
+@_jit
+def backprop_part(
+    x, onehot, rows, n, grad, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor
+):
+    """These rows' share of the gradient of the mean cost over a batch of n rows, into grad;
+    return their summed cost. Two threads run two parts of one batch at once (``finish``)."""
+    block = ident.shape[0]
     scale = grad.dtype.type(1.0 / n)
     grad[:] = 0
     cost = 0.0
-    for start in range(0, n, block):
+    for start in range(0, rows.shape[0], block):
         cost += _backprop_block(
             x, onehot, rows[start : start + block], flat, grad, layout, acts, deltas, ident,
             relu, cross_entropy, exp_floor, scale,
         )  # fmt: skip
+    return cost
+
+
+@_jit
+def finish(cost, n, grad, other, flat):
+    """Add the other part's gradient into grad; return (mean cost, finite) as ``backprop``."""
+    for k in range(grad.shape[0]):
+        grad[k] += other[k]
     cost /= n
     return cost, np.isfinite(cost + _total(grad) + _total(flat))
 
