@@ -39,7 +39,7 @@ TEST_DATA_DIR = Path(
 def _compiled_kernel():
     """Compile the training kernel once, up front: on a fresh clone that takes seconds, which
     would otherwise land inside whichever test trains first and upset its timing."""
-    from app.mnist.kernel import warm_up
+    from app.mnist.engine import warm_up
 
     warm_up(background=False)
 

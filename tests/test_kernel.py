@@ -201,7 +201,7 @@ def test_a_numpy_step_allocates_nothing():
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_warm_up_gets_the_engine_ready_then_calls_back(engine):
-    from app.mnist.kernel import warm_up  # the name the server and the tests first knew
+    from app.mnist.engine import warm_up
 
     done = []
     thread = warm_up(engine, then=lambda: done.append(True))
