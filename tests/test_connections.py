@@ -8,10 +8,11 @@ import time
 from websockets.sync.client import connect
 
 from app.mnist.training import Trainer
-from app.web.descent_ws import Connection, DescentSession
-from app.web.train_ws import TrainConnection
+from app.web.connection import Connection
+from app.web.descent_ws import DescentSession
+from app.web.live_training import LiveTraining
 
-SESSION_TYPES = (Connection, DescentSession, TrainConnection, Trainer)
+SESSION_TYPES = (Connection, DescentSession, LiveTraining, Trainer)
 
 
 def live_sessions() -> int:
@@ -44,58 +45,59 @@ def test_two_hundred_dropped_connections_leave_no_threads_or_work(live_server, m
 
     drop_descent()
     drop_training()
-    time.sleep(0.5)
+    settled(lambda: live_sessions() == 0, "the first sessions to end")
     baseline, memory = threading.active_count(), resident_mb()
     for k in range(200):
         (drop_training if k % 20 == 0 else drop_descent)()
-    deadline = time.monotonic() + 10
-    while threading.active_count() > baseline and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert threading.active_count() <= baseline
-    deadline = time.monotonic() + 10
-    while live_sessions() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert live_sessions() == 0  # no connection, session or trainer is kept
+    settled(lambda: threading.active_count() <= baseline, "the threads to end")
+    settled(lambda: live_sessions() == 0, "the sessions to go")  # no connection, session or trainer
     assert resident_mb() - memory < 40  # and the memory is back near where it was
-    # the server is idle again: a new client is served at once
+    # the server is idle again: a new client is served
     with connect(ws_url(live_server, "/ws/descent")) as ws:
         ws.send(json.dumps({"type": "start", "surface": "bowl", "speed": 0}))
-        started = time.monotonic()
-        while json.loads(ws.recv()).get("state") != "converged":
+        while json.loads(ws.recv(timeout=60)).get("state") != "converged":
             pass
-        assert time.monotonic() - started < 5
 
 
 def test_a_training_never_stalls_another_sessions_stream(live_server, mnist):
     """Training runs off the event loop: a descent beside it keeps getting its frames.
 
-    The bound is loose on purpose (speed is measured in benchmarks/, not here): a
-    training run on the loop would hold every frame back for the whole training.
+    Judged by order, not by time: the descent's frames keep coming while the network
+    trains, between one training progress message and a later one (a training run
+    on the loop would hold every frame back until it had finished).
     """
-    trained = []
+    trained, ended = [], threading.Event()
 
     def read_all(socket):  # a client that keeps up, so the training keeps going
         try:
             while True:
                 message = json.loads(socket.recv())
                 trained.extend([s["step"] for s in message.get("steps", [])][-1:])
+                if message.get("state") in ("finished", "stopped"):
+                    ended.set()
         except Exception:  # closed at the end of the test
             pass
 
     with connect(ws_url(live_server, "/ws/train")) as trainer:
-        trainer.send(json.dumps({"type": "start", "epochs": 30}))
+        trainer.send(json.dumps({"type": "start", "epochs": 1000, "batch_size": 10}))
         reader = threading.Thread(target=read_all, args=(trainer,), daemon=True)
         reader.start()
-        while not trained:
-            time.sleep(0.01)
+        settled(lambda: trained, "the training's first steps")
         with connect(ws_url(live_server, "/ws/descent")) as ws:
             ws.send(json.dumps({"type": "start", "speed": 600, "max_steps": 1_000_000,
                                 "runs": [{"id": "a", "lr": 1e-7}]}))  # fmt: skip
-            arrivals, started = [], time.monotonic()
-            while time.monotonic() - started < 2.0:
-                if json.loads(ws.recv())["type"] == "steps":
-                    arrivals.append(time.monotonic())
-        during = trained[-1]
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
-    assert during > 1000  # the network was training all along
-    assert len(arrivals) > 20 and max(gaps) < 1.0
+            frames, before = 0, trained[-1]
+            while frames < 30:
+                frames += json.loads(ws.recv(timeout=60))["type"] == "steps"
+            settled(lambda: trained[-1] > before, "more training")
+            assert not ended.is_set()  # 30 frames came while the network was still training
+        trainer.send(json.dumps({"type": "stop"}))
+
+
+def settled(condition, what, timeout=60.0):
+    """Poll ``condition()`` until true; the deadline only guards against a hang."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never came")
+        time.sleep(0.01)

@@ -2,9 +2,12 @@
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
+from app.mnist.engine import resolve_engine
 from app.mnist.model_store import save_network
 from app.mnist.training import TrainConfig, Trainer
+from app.web import app as web_app
 
 
 def drawing_of(image28: np.ndarray, scale: int = 10) -> dict:
@@ -20,10 +23,22 @@ def trained(mnist):
     return trainer.network
 
 
-def test_dataset_reports_the_source(client, mnist):
+def test_dataset_reports_the_source_and_the_engine(client, mnist):
     info = client.get("/api/mnist/dataset").json()
     assert info["train"] == len(mnist.y_train) and info["test"] == len(mnist.y_test)
     assert info["source"] == mnist.source
+    assert info["engine"] == resolve_engine("auto")  # GDVIZ_ENGINE is not set
+
+
+@pytest.mark.parametrize("setting", ["numpy", "auto"])
+def test_the_engine_setting_is_reported_and_warmed_up(monkeypatch, setting):
+    warmed = []
+    monkeypatch.setattr(web_app, "warm_up", lambda engine, then: warmed.append(engine))
+    monkeypatch.setenv("GDVIZ_ENGINE", setting)
+    engine = resolve_engine(setting)
+    with TestClient(web_app.create_app()) as client:  # the lifespan warms the engine up
+        assert client.get("/api/mnist/dataset").json()["engine"] == engine
+    assert warmed == [engine]
 
 
 def test_classify_without_a_saved_network_is_409(client, mnist):

@@ -1,14 +1,23 @@
 """/ws/train: every message, every error path; training streams every step in order."""
 
+import asyncio
 import json
-import time
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.mnist.model_store import load_saved_network
-from app.web import train_ws
+from app.mnist.engine import make_kernel, resolve_engine
+from app.mnist.model_store import load_metadata, load_network, load_saved_network
+from app.mnist.training import _one_hot
+from app.settings import SettingsError, settings
+from app.web.app import create_app
+from app.web.live_training import MAX_EVALS_PENDING
+from app.web.train_schemas import train_messages
+from app.web.train_ws import TrainConnection, TrainingSlots
+from app.web.ws_common import BadMessage
+from tests.test_descent_ws import FakeClient, finish, serving, until
 
 SMALL = {"type": "start", "epochs": 2, "batch_size": 20, "hidden": [16, 16]}
 
@@ -38,6 +47,7 @@ def test_training_streams_every_step_evals_and_weights(client, mnist):
         messages = receive(ws, status("finished"))
     running = next(m for m in messages if m["type"] == "status" and m["state"] == "running")
     assert running["parameter_count"] == 13_002 and running["steps_per_epoch"] == 200
+    assert running["engine"] == resolve_engine(settings().engine)
     steps = [s for m in messages if m["type"] == "progress" for s in m["steps"]]
     assert [s["step"] for s in steps] == list(range(1, 401))
     assert steps[-1]["samples_seen"] == 8000 and steps[-1]["epoch"] == pytest.approx(2.0)
@@ -103,6 +113,36 @@ def test_classify_live_then_save_then_the_api_uses_it(client, mnist):
         assert receive(ws, lambda m: m["type"] == "classified")[-1]["by"] == "saved"
 
 
+def save(ws, mnist, engine):
+    """Save; return the step and accuracy reported, and the accuracy of the weights saved,
+    computed as the trainer computes it."""
+    ws.send_json({"type": "save"})
+    saved = receive(ws, lambda m: m["type"] == "saved")[-1]
+    assert load_metadata()["step"] == saved["step"]
+    x_test = np.ascontiguousarray(mnist.x_test, dtype=np.float32)
+    kernel = make_kernel(load_network(), engine)
+    return saved["step"], saved["test_accuracy"], kernel.evaluate(x_test, _one_hot(mnist.y_test))[1]
+
+
+def test_a_save_during_training_is_one_network_and_its_own_accuracy(client, mnist):
+    """Save takes the parameters between two steps, scores that copy and saves that copy:
+    never a network torn between steps, nor the accuracy of another moment's weights."""
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "epochs": 50, "batch_size": 10, "eval_every": 10})
+        messages = receive(ws, lambda m: m["type"] == "progress")
+        engine = next(m for m in messages if m.get("state") == "running")["engine"]
+        saves = [save(ws, mnist, engine) for _ in range(15)]  # early: accuracy changes fast
+        ws.send_json({"type": "pause"})
+        receive(ws, status("paused"))
+        paused = [save(ws, mnist, engine) for _ in range(2)]  # the same network twice
+        ws.send_json({"type": "stop"})
+        receive(ws, status("stopped"))
+    assert len({step for step, _, _ in saves}) > 1  # the saves were made as it trained
+    for step, reported, recomputed in saves + paused:
+        assert reported == recomputed, step
+    assert paused[0] == paused[1]
+
+
 BAD = [
     ("nope", "not valid JSON"),
     ('{"type": "fly"}', "fly"),
@@ -135,19 +175,67 @@ def test_every_bad_message_gets_an_error_and_the_socket_stays_usable(client, mni
         assert receive(ws, status("finished"))[-1]["state"] == "finished"
 
 
-def test_the_server_wide_cap_says_busy(client, mnist, monkeypatch):
+def test_the_server_wide_cap_says_busy(mnist, monkeypatch):
     monkeypatch.setenv("GDVIZ_MAX_TRAININGS", "1")
-    connect = client.websocket_connect
-    with connect("/ws/train") as first, connect("/ws/train") as second:
-        first.send_json({**SMALL, "epochs": 200, "batch_size": 10})
-        receive(first, lambda m: m["type"] == "progress")
-        second.send_json(SMALL)
-        assert "busy" in receive(second, lambda m: m["type"] == "error")[-1]["message"]
-        first.send_json({"type": "stop"})
-        receive(first, status("stopped"))
-        second.send_json(SMALL)
-        assert receive(second, status("finished"))[-1]["state"] == "finished"
-    assert train_ws._active_trainings == 0
+    with TestClient(create_app()) as client:
+        connect = client.websocket_connect
+        with connect("/ws/train") as first, connect("/ws/train") as second:
+            first.send_json({**SMALL, "epochs": 200, "batch_size": 10})
+            receive(first, lambda m: m["type"] == "progress")
+            second.send_json(SMALL)
+            assert "busy" in receive(second, lambda m: m["type"] == "error")[-1]["message"]
+            first.send_json({"type": "stop"})
+            receive(first, status("stopped"))
+            second.send_json(SMALL)
+            assert receive(second, status("finished"))[-1]["state"] == "finished"
+        assert client.app.state.trainings.taken == 0
+
+
+def test_simultaneous_starts_cannot_pass_the_cap(mnist):
+    """Two starts handled back to back, before either training has begun: one is busy."""
+
+    async def scenario():
+        slots = TrainingSlots(1)
+        first, second = (TrainConnection(FakeClient(), trainings=slots) for _ in range(2))
+        start = train_messages.validate_python(SMALL)
+        await first.handle(start)  # no await inside gives the first training a turn
+        with pytest.raises(BadMessage, match="busy"):
+            await second.handle(start)
+        taken = slots.taken
+        await first.close()
+        return taken, slots.taken
+
+    assert asyncio.run(scenario()) == (1, 0)  # and the slot comes back when it ends
+
+
+def test_a_bad_setting_stops_the_app_at_start_up_not_a_socket_later(client, mnist, monkeypatch):
+    monkeypatch.setenv("GDVIZ_MAX_TRAININGS", "abc")
+    with pytest.raises(SettingsError, match="GDVIZ_MAX_TRAININGS"):
+        create_app()
+    # an app already running read its settings at start-up: its sockets carry on (the
+    # data layer, which reads GDVIZ_DATA_DIR afresh, may refuse to load: said, not a 1011)
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "epochs": 1})
+        ended = receive(ws, status("finished", "stopped"))[-1]
+        assert ended["state"] == "finished" or "GDVIZ_MAX_TRAININGS" in ended["message"]
+        ws.send_text('{"type": "barrier"}')
+        assert receive(ws, lambda m: m["type"] == "error")[-1]["message"].startswith("unknown")
+
+
+def test_the_engine_setting_chooses_the_trainers_engine(mnist, monkeypatch):
+    monkeypatch.setenv("GDVIZ_ENGINE", "numpy")
+    with TestClient(create_app()) as client, client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "epochs": 1})
+        messages = receive(ws, status("finished"))
+    running = next(m for m in messages if m["type"] == "status" and m["state"] == "running")
+    assert running["engine"] == "numpy"
+
+
+def test_an_engine_that_cannot_run_stops_the_app_at_start_up(monkeypatch):
+    monkeypatch.setenv("GDVIZ_ENGINE", "numba")
+    monkeypatch.setattr("app.mnist.engine.numba_available", lambda: False)
+    with pytest.raises(SettingsError, match=r"GDVIZ_ENGINE='numba'.*gdviz\[fast\]"):
+        create_app()
 
 
 def test_foreign_pages_are_refused(client):
@@ -156,71 +244,76 @@ def test_foreign_pages_are_refused(client):
             pass
 
 
-def test_an_acking_client_holds_the_training_to_its_pace(client, mnist):
-    """Unacknowledged messages stop the training after MAX_AHEAD; stop still answers."""
-    with client.websocket_connect("/ws/train") as ws:
-        ws.send_json({**SMALL, "epochs": 100})
-        received = 0
-        while True:  # acknowledge what arrives, as the page does, until training streams
-            message = json.loads(ws.receive_text())
-            received += 1
-            ws.send_json({"type": "ack", "received": received})
-            if message["type"] == "progress":
-                break
-        time.sleep(0.5)  # ~40 chunks of training time: without acks it would run on
-        ws.send_json({"type": "stop"})
-        late = receive(ws, status("stopped"))
-    # the window, one chunk's messages (progress, eval, weights) computed while the last
-    # ack was on its way, then the stop's status
-    assert len(late) <= train_ws.MAX_AHEAD + 3 + 1
-    assert late[-1]["message"] == "stopped by the user"
+def test_an_acking_client_holds_the_training_to_its_pace(mnist):
+    """Unacknowledged messages hold the training; acks let it go on; stop still answers."""
+
+    async def scenario():
+        client = FakeClient({**SMALL, "epochs": 100}, acking=True)
+        connection = TrainConnection(client)
+        task = serving(connection)
+        await until(lambda: any(m["type"] == "progress" for m in client.sent), "progress")
+        client.acking = False  # from now on the client reads but says nothing
+
+        def held():  # every ack read, the client a window behind, the training waiting
+            return client.inbox.empty() and not connection.ready() and connection.live.held.is_set()
+
+        await until(held, "the training to wait for the client")
+        held_at, unacked = connection.trainer.step, len(client.sent) - client.acked
+        client.send({"type": "ack", "received": len(client.sent)})
+        await until(lambda: connection.trainer.step > held_at, "the training to go on")
+        client.send({"type": "stop"})
+        await until(lambda: client.sent[-1].get("state") == "stopped", "the stopped status")
+        await finish(task)
+        return connection.window, unacked, client.sent[-1]
+
+    window, unacked, last = asyncio.run(scenario())
+    # the window, two chunks' messages (progress, weights), evaluations already under way
+    assert unacked <= window + 2 * 2 + MAX_EVALS_PENDING + 1
+    assert last["message"] == "stopped by the user"
 
 
-def test_nothing_follows_the_stopped_status(client, mnist):
-    with client.websocket_connect("/ws/train") as ws:
-        ws.send_json({**SMALL, "epochs": 100, "eval_every": 10})
-        receive(ws, lambda m: m["type"] == "progress")
-        ws.send_json({"type": "stop"})
-        receive(ws, status("stopped"))
-        time.sleep(0.3)  # anything the training thread still had would arrive now
-        ws.send_text('{"type": "barrier"}')  # a probe: its error comes after whatever came first
-        after = receive(ws, lambda m: m["type"] == "error")
-    assert [m["type"] for m in after] == ["error"]
+def test_nothing_follows_the_stopped_status(mnist):
+    async def scenario():
+        client = FakeClient({**SMALL, "epochs": 100, "eval_every": 10})
+        connection = TrainConnection(client)
+        task = serving(connection)
+        await until(lambda: any(m["type"] == "progress" for m in client.sent), "progress")
+        client.send({"type": "stop"})
+        await until(lambda: client.sent[-1].get("state") == "stopped", "the stopped status")
+        stopped_at = len(client.sent)
+        # everything the training's threads had under way is done and has reached the loop:
+        # the training thread has ended, and the evaluator has finished what it had
+        assert connection.training.done()  # done once its thread has ended
+        await asyncio.wrap_future(connection.live.evaluator.submit(lambda: None))
+        client.send('{"type": "barrier"}')  # a probe: its error comes after anything queued
+        await until(lambda: client.sent[-1]["type"] == "error", "the probe's answer")
+        await finish(task)
+        return client.sent[stopped_at:]
+
+    assert [m["type"] for m in asyncio.run(scenario())] == ["error"]
 
 
 def test_a_client_that_stops_reading_holds_the_training_and_its_memory(mnist):
     """Sends that never complete: the outbox stays bounded and training waits."""
-    import asyncio
 
-    class StuckClient:
-        def __init__(self):
-            self.inbox = [json.dumps({**SMALL, "epochs": 100})]
-
-        async def receive(self):
-            if not self.inbox:
-                await asyncio.Event().wait()
-            return {"type": "websocket.receive", "text": self.inbox.pop()}
-
+    class StuckClient(FakeClient):
         async def send_text(self, text):
             await asyncio.Event().wait()  # the client never reads: this never completes
 
     async def scenario():
-        connection = train_ws.TrainConnection(StuckClient())
-        serving = asyncio.ensure_future(connection.serve())
-        while connection.trainer is None or connection.trainer.step == 0:
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(1.0)
-        step, queued = connection.trainer.step, connection.outbox.qsize()
-        await asyncio.sleep(0.5)
-        later = connection.trainer.step
-        serving.cancel()
-        await asyncio.gather(serving, return_exceptions=True)
-        return step, later, queued, connection.trainer.total_steps
+        connection = TrainConnection(StuckClient({**SMALL, "epochs": 100}))
+        task = serving(connection)
+        await until(lambda: connection.live is not None, "the training")
+        await until(lambda: connection.live.held.is_set(), "the training to wait for the client")
+        step, queued = connection.trainer.step, len(connection.outbox)
+        ready = connection.ready()
+        await finish(task)
+        return step, queued, ready, connection
 
-    step, later, queued, total = asyncio.run(scenario())
-    assert later == step < total  # training waits for the client, far from its end
-    # at most MAX_OWED queued, plus one chunk's messages posted as the limit was reached
-    assert queued <= train_ws.MAX_OWED + 3
+    step, queued, ready, connection = asyncio.run(scenario())
+    assert step < connection.trainer.total_steps and not ready
+    # the window (one message is stuck in send), two chunks' messages, the evaluations
+    assert queued <= connection.window + 2 * 2 + MAX_EVALS_PENDING + 1
 
 
 def gray8(mnist, k=0):

@@ -15,8 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
-from app.mnist.kernel import warm_up
-from app.settings import asset_dir
+from app.mnist.engine import resolve_engine, warm_up
+from app.settings import SettingsError, asset_dir, settings
 from app.web import descent_ws, mnist_api, pages, surfaces_api, train_ws
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -24,24 +24,35 @@ PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.mi
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Freeze start-up's objects; compile the training kernel in the background, then freeze again.
+    """Freeze start-up's objects; ready the training engine in the background, then freeze again.
 
     A full collection walks every object — the ~66,000 of FastAPI, pydantic and
     NumPy — and takes ~45 ms, often enough during a full-speed stream to hold a
     `set` back by that much (the slowest twentieth of round trips, before this).
     Frozen, they are never walked again; what the sessions create still is.
 
-    The kernel compiles once per install (seconds; loaded from Numba's cache after
-    that, ~0.6 s): doing it now, beside start-up, spares the first training the
-    wait, and the ~100,000 objects the loading makes are frozen too.
+    The Numba engine's kernel compiles once per install (seconds; loaded from
+    Numba's cache after that, ~0.6 s): doing it now, beside start-up, spares the
+    first training the wait, and the ~100,000 objects the loading makes are frozen
+    too. The NumPy engine needs nothing.
     """
     gc.freeze()
-    warm_up(then=gc.freeze)
+    warm_up(app.state.engine, then=gc.freeze)
     yield
 
 
 def create_app() -> FastAPI:
-    """Return a new gdviz application (one per server; tests build their own)."""
+    """Return a new gdviz application (one per server; tests build their own).
+
+    The ``GDVIZ_*`` settings are read here, once: a bad value raises SettingsError
+    naming the variable now, at start-up, rather than failing a session later.
+    The sockets and routes use ``app.state.settings``.
+    """
+    config = settings()
+    try:
+        engine = resolve_engine(config.engine)
+    except ValueError as problem:  # GDVIZ_ENGINE=numba without Numba installed
+        raise SettingsError(f"GDVIZ_ENGINE={config.engine!r}: {problem}") from None
     # FastAPIOffline serves /docs and /redoc from local files: no CDN, so they work offline.
     app = FastAPIOffline(
         title="gdviz",
@@ -49,6 +60,9 @@ def create_app() -> FastAPI:
         description="Gradient descent on test surfaces and the MNIST digit network, live.",
         lifespan=lifespan,
     )
+    app.state.settings = config
+    app.state.engine = engine  # the training engine that runs: "numpy" or "numba"
+    app.state.trainings = train_ws.TrainingSlots(config.max_trainings)
     app.mount("/static", StaticFiles(directory=asset_dir("static")), name="static")
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)

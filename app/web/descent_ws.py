@@ -1,13 +1,14 @@
 """``/ws/descent``: validate client messages, pace the runs, stream their steps.
 
-A connection is two loops over one ``DescentSession``.  The receive loop only
-validates messages and applies them to the session (cheap: settings, restarts,
-step requests), so a ``set`` takes effect from the next step computed.  The
-send loop does all the stepping, once per frame (~60 Hz): it computes what each
-run owes this frame, within a time budget, and sends one ``steps`` message per run
-per frame.  It awaits every send before computing more (a slow client slows its
-runs instead of growing memory) and sleeps or yields between frames, so the
-receive loop always gets its turn.  When the client leaves, both stop at once.
+A ``DescentConnection`` (app.web.connection) holds one ``DescentSession``.  Its
+receive loop only validates messages and applies them to the session (cheap:
+settings, restarts, step requests), so a ``set`` takes effect from the next step
+computed.  Its send loop does all the stepping, once per frame (~60 Hz): it
+computes what each run owes this frame, within a time budget, and sends one
+``steps`` message per run per frame.  It computes only while the client keeps up
+(a slow client slows its runs instead of growing memory) and sleeps or yields
+between frames, so the receive loop always gets its turn.  When the client
+leaves, both stop at once.
 
 ``DescentSession`` does no I/O: every message owed to the client goes, in order,
 into its ``outbox``.
@@ -24,8 +25,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, WebSocket
 
 from app.descent import DescentRun, Step
+from app.settings import Settings
 from app.surfaces import SURFACES
-from app.web.control_messages import Ack
+from app.web.connection import Connection
 from app.web.descent_schemas import (
     RUN_LETTERS,
     ClientMessage,
@@ -38,16 +40,7 @@ from app.web.descent_schemas import (
     descent_messages,
 )
 from app.web.descent_schemas import Step as StepMessage
-from app.web.flow import AckWindow
-from app.web.origin import accept_if_same_origin
-from app.web.ws_common import (
-    BadMessage,
-    dumps,
-    error,
-    parse_message,
-    receive_raw,
-    run_until_one_ends,
-)
+from app.web.ws_common import BadMessage
 
 router = APIRouter()
 
@@ -61,7 +54,6 @@ ACKED_COMPUTE_BUDGET = 0.002
 MAX_FRAME_GAP = 0.1  # a late frame never turns into more than 0.1 s worth of steps
 CHUNK = 512  # steps per run per turn when runs share the budget (round robin)
 MAX_PENDING = 100_000  # "step" requests queued per paused run
-MAX_QUEUED = 1_000  # messages owed to the client before we stop reading from it
 
 
 @dataclass(eq=False)
@@ -114,9 +106,9 @@ class RunSlot:
 class DescentSession:
     """The runs of one connection and the messages owed to its client."""
 
-    def __init__(self) -> None:
+    def __init__(self, outbox: deque[dict] | None = None) -> None:
         self.slots: dict[str, RunSlot] = {}
-        self.outbox: deque[dict] = deque()
+        self.outbox: deque[dict] = deque() if outbox is None else outbox
 
     # --- client messages ------------------------------------------------------------
 
@@ -261,72 +253,49 @@ class DescentSession:
 @router.websocket("/ws/descent")
 async def descent_socket(websocket: WebSocket) -> None:
     """Run descents for one client until it disconnects."""
-    if await accept_if_same_origin(websocket):
-        await Connection(websocket).serve()
+    await DescentConnection.open(websocket)
 
 
-class Connection:
-    """One client's receive loop and send loop around its session."""
+class DescentConnection(Connection):
+    """One client's runs, stepped by the send loop once per frame (app.web.connection).
 
-    def __init__(self, websocket: WebSocket) -> None:
-        self.websocket = websocket
-        self.session = DescentSession()
-        self.wake = asyncio.Event()  # set by the receiver: there is something to do
-        self.drained = asyncio.Event()  # set by the sender: the outbox is empty
-        self.flow = AckWindow()
+    A client that acks (app.web.flow) is never more than two frames of every run
+    behind: the runs wait for it, and at speed 0 the next frame follows as soon as
+    it has caught up, instead of a fixed frame later.
+    """
 
-    async def serve(self) -> None:
-        await run_until_one_ends(self._receive(), self._send())
+    messages = descent_messages
 
-    async def _receive(self) -> None:
-        """Validate and apply each message; a bad one gets an error and changes nothing."""
-        session = self.session
-        while True:
-            if len(session.outbox) >= MAX_QUEUED:  # a client that sends but never reads
-                self.drained.clear()
-                await self.drained.wait()
-            raw = await receive_raw(self.websocket)
-            try:
-                message = parse_message(raw, descent_messages)
-                if isinstance(message, Ack):
-                    self.flow.on_ack(message.received)
-                else:
-                    session.handle(message)
-            except BadMessage as problem:
-                session.outbox.append(error(str(problem)))
-            self.wake.set()
+    def __init__(self, websocket: WebSocket, config: Settings | None = None) -> None:
+        super().__init__(websocket, config)
+        self.session = DescentSession(self.outbox)
+        self._last = self._began = asyncio.get_running_loop().time()
 
-    async def _send(self) -> None:
-        """Once per frame: compute what the runs owe, send it, then let the receiver run.
+    def handle(self, message: ClientMessage) -> None:
+        self.session.handle(message)
 
-        A client that acks (app.web.flow) is never more than a few messages behind:
-        the runs wait for it, and at speed 0 the next frame follows as soon as it has
-        caught up, instead of a fixed frame later.
-        """
-        session, loop, flow = self.session, asyncio.get_running_loop(), self.flow
-        last = loop.time()
-        while True:
-            if not session.outbox and not (session.has_work and self._client_keeps_up()):
-                self.wake.clear()
-                await self.wake.wait()
-                last = loop.time()  # time spent idle earns no steps
-            began = loop.time()
-            budget = ACKED_COMPUTE_BUDGET if flow.acking else COMPUTE_BUDGET
-            produced = session.produce(began - last, budget) if self._client_keeps_up() else 0
-            last = began
-            while session.outbox:
-                await self.websocket.send_text(dumps(session.outbox.popleft()))
-                flow.on_sent()
-            self.drained.set()
-            if produced or session.has_work:  # pace the steps; answer anything else at once
-                await asyncio.sleep(self._pause(began))
+    @property
+    def frame_messages(self) -> int:
+        return max(len(self.session.slots), 1)
 
-    def _client_keeps_up(self) -> bool:
-        """An acking client may lag two frames of every run, and its statuses."""
-        return self.flow.open(2 * len(self.session.slots) + 2)
+    def wants_frame(self) -> bool:
+        return self.session.has_work and self.ready()
 
-    def _pause(self, began: float) -> float:
-        """Seconds to wait before the next frame: none at full speed for an acking client."""
+    def idle_ended(self) -> None:
+        self._last = asyncio.get_running_loop().time()  # time spent idle earns no steps
+
+    def frame(self) -> bool:
+        """Compute what the runs owe since the last frame, if the client keeps up."""
+        began = asyncio.get_running_loop().time()
+        budget = ACKED_COMPUTE_BUDGET if self.flow.acking else COMPUTE_BUDGET
+        produced = self.session.produce(began - self._last, budget) if self.ready() else 0
+        self._last = self._began = began
+        return bool(produced or self.session.has_work)  # pace steps; answer the rest at once
+
+    async def pace(self) -> None:
+        """Sleep out the frame: not at all at full speed for an acking client."""
         if self.flow.acking and self.session.full_speed:
-            return 0.0
-        return max(FRAME - (asyncio.get_running_loop().time() - began), 0.0)
+            await asyncio.sleep(0)  # the receive loop still gets its turn
+            return
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(max(FRAME - (loop.time() - self._began), 0.0))

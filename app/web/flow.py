@@ -1,4 +1,4 @@
-"""Client-paced flow control: the server stays at most a few messages ahead of the page.
+"""Client-paced flow control: a session computes no further than a window ahead of its client.
 
 Awaiting ``send`` only says the kernel took the bytes: with its socket buffers in
 between, a full-speed run can sit hundreds of milliseconds ahead of what the page
@@ -6,19 +6,21 @@ has drawn, so a ``set`` or a ``stop`` shows only after that backlog.  A client
 that acknowledges what it has handled — ``{"type": "ack", "received": n}``, n
 counting every message it got on this connection — lets the server compute no
 further than a window of messages ahead of it.  Clients that never ack (scripts,
-the tests of the plain protocol) are paced as before, by their reading alone.
+the tests of the plain protocol) are paced by their reading alone: the same window
+then bounds the messages queued for them.  Either way a client that stops reading
+holds its session's work, and the server's memory stays bounded.
 """
 
 from __future__ import annotations
 
-__all__ = ["AckWindow"]
+__all__ = ["Flow"]
 
 
-class AckWindow:
-    """Counts messages sent and acknowledged on one connection."""
+class Flow:
+    """One connection's message counts, and the one rule for computing more."""
 
     def __init__(self) -> None:
-        self.sent = 0
+        self.sent = 0  # messages taken from the outbox to be written
         self.acked: int | None = None  # None until the first ack: a client that never acks
 
     @property
@@ -27,16 +29,23 @@ class AckWindow:
         return self.acked is not None
 
     def on_sent(self) -> None:
+        """Count a message as sent; counted before the write, so an ack can never outrun it."""
         self.sent += 1
 
     def on_ack(self, received: int) -> None:
         """Record an ack; counts beyond what was sent, or going backwards, change nothing."""
         self.acked = max(self.acked or 0, min(received, self.sent))
 
-    def ahead(self) -> int:
-        """Messages sent that the client has not yet said it handled (0 if it never acks)."""
-        return 0 if self.acked is None else self.sent - self.acked
+    def ahead(self, queued: int) -> int:
+        """Messages made that the client has not yet handled, with ``queued`` still unsent.
 
-    def open(self, window: int) -> bool:
-        """True while the client is fewer than ``window`` messages behind."""
-        return self.ahead() < window
+        For a client that acks: everything made since its last ack; otherwise the
+        queued messages (what it has read is, for all we know, handled).
+        """
+        if self.acked is None:
+            return queued
+        return self.sent + queued - self.acked
+
+    def open(self, queued: int, window: int) -> bool:
+        """True while the client is fewer than ``window`` messages behind: compute more."""
+        return self.ahead(queued) < window

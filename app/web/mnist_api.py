@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.mnist.classify import classify
@@ -35,6 +35,7 @@ class DatasetInfo(BaseModel):
     train: int
     test: int
     cached: bool
+    engine: str = Field(description='the training engine that runs: "numpy" or "numba"')
 
 
 class Classification(BaseModel):
@@ -45,9 +46,9 @@ class Classification(BaseModel):
 
 
 @router.get("/dataset", response_model=DatasetInfo)
-def dataset() -> dict:
-    """Which MNIST data is in use (nothing is downloaded by asking)."""
-    return dataset_info()
+def dataset(request: Request) -> dict:
+    """Which MNIST data is in use (nothing is downloaded by asking), and which engine trains."""
+    return {**dataset_info(), "engine": request.app.state.engine}
 
 
 @router.post(

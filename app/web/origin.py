@@ -8,6 +8,7 @@ non-browser clients send no ``Origin`` and are accepted.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
@@ -18,12 +19,18 @@ from app.settings import settings
 POLICY_VIOLATION = 1008
 
 
-def origin_is_allowed(origin: str | None, host: str | None) -> bool:
-    """True for no Origin, a same-origin page (Origin's host:port = Host) or a listed origin."""
+def origin_is_allowed(
+    origin: str | None, host: str | None, allowed: Collection[str] | None = None
+) -> bool:
+    """True for no Origin, a same-origin page (Origin's host:port = Host) or a listed origin.
+
+    ``allowed``: the listed origins (lower case, no trailing slash); by default
+    ``GDVIZ_ALLOWED_ORIGINS``.
+    """
     if origin is None:
         return True
     origin = origin.strip().rstrip("/").lower()
-    if origin in settings().allowed_origins:
+    if origin in (settings().allowed_origins if allowed is None else allowed):
         return True
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.netloc or not host:
@@ -38,9 +45,12 @@ def _with_port(netloc: str, default_port: str) -> str:
     return netloc
 
 
-async def accept_if_same_origin(websocket: WebSocket) -> bool:
+async def accept_if_same_origin(
+    websocket: WebSocket, allowed: Collection[str] | None = None
+) -> bool:
     """Accept the handshake, or refuse it with 403 when another site's page opened it."""
-    if origin_is_allowed(websocket.headers.get("origin"), websocket.headers.get("host")):
+    headers = websocket.headers
+    if origin_is_allowed(headers.get("origin"), headers.get("host"), allowed):
         await websocket.accept()
         return True
     await websocket.close(code=POLICY_VIOLATION)

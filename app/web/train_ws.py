@@ -1,133 +1,133 @@
 """``/ws/train``: train the digit network live and stream every step's cost.
 
-Training runs in a worker thread, a chunk of steps at a time sized to about one
-frame (~12 ms), so the event loop stays free for other sessions and a ``set``
-takes effect within a frame.  One sender task drains an outbox; the training loop
-waits whenever the client falls behind, so a slow client slows its training
-instead of growing the server's memory.
+A ``TrainConnection`` (app.web.connection) validates, paces and sends; the work
+lives in a ``LiveTraining`` (app.web.live_training): a worker thread that trains
+in chunks of about a frame, so the event loop stays free for other sessions, and
+posts its messages back here.  A slow client slows its training instead of
+growing the server's memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, WebSocket
-from threadpoolctl import ThreadpoolController
 
 from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, load_mnist
-from app.mnist.model_store import ModelFileError, load_saved_network, save_network
-from app.mnist.training import Snapshot, TrainConfig, Trainer, first_layer_images
-from app.settings import settings
-from app.web.control_messages import Ack
-from app.web.flow import AckWindow
-from app.web.origin import accept_if_same_origin
+from app.mnist.model_store import ModelFileError, load_saved_network
+from app.mnist.training import TrainConfig, Trainer
+from app.settings import Settings, SettingsError
+from app.web.connection import Connection, app_state
+from app.web.live_training import LiveTraining, weights_message
 from app.web.train_schemas import MAX_CLASSIFY_BYTES, Classify, Start, train_messages
-from app.web.ws_common import (
-    MAX_MESSAGE_BYTES,
-    BadMessage,
-    dumps,
-    error,
-    parse_message,
-    receive_raw,
-    run_until_one_ends,
-)
+from app.web.ws_common import MAX_MESSAGE_BYTES, BadMessage, parse_message
 
 router = APIRouter()
 
-CHUNK_SECONDS = 0.012  # training time per chunk: about one frame
-WEIGHTS_EVERY = 0.25  # seconds between weight images
-MAX_OWED = 8  # messages queued for a client before training waits for it
-MAX_AHEAD = 4  # messages an acking client may not yet have handled (app.web.flow)
-MAX_EVALS_PENDING = 2  # evaluations queued before training waits for them
-MAX_WEIGHT_IMAGES = 16
-#: found once: threadpool_limits() would search the loaded BLAS libraries on every chunk
-BLAS = ThreadpoolController()
 
+class TrainingSlots:
+    """The trainings at once in one server process (``GDVIZ_MAX_TRAININGS``).
 
-_active_trainings = 0
+    A slot is taken when a ``start`` is accepted — not later, when its training
+    begins, so simultaneous starts cannot pass the cap — and given back when that
+    training ends, however it ends.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.taken = 0
+
+    def take(self) -> Callable[[], None] | None:
+        """A slot's give-back (call it any number of times), or None when all are taken."""
+        if self.taken >= self.limit:
+            return None
+        self.taken += 1
+        given_back = False
+
+        def give_back(*_: object) -> None:
+            nonlocal given_back
+            if not given_back:
+                given_back = True
+                self.taken -= 1
+
+        return give_back
 
 
 @router.websocket("/ws/train")
 async def train_socket(websocket: WebSocket) -> None:
     """Train for one client until it leaves; every message as DESIGN.md describes."""
-    if await accept_if_same_origin(websocket):
-        await TrainConnection(websocket).serve()
+    await TrainConnection.open(websocket)
 
 
-class TrainConnection:
-    """One client's training session: its trainer, its outbox, its pause switch."""
+class TrainConnection(Connection):
+    """One client's training session: its live training and the task that runs it."""
 
-    def __init__(self, websocket: WebSocket) -> None:
-        self.websocket = websocket
-        self.outbox: asyncio.Queue[dict] = asyncio.Queue()
-        self.trainer: Trainer | None = None
+    messages = train_messages
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        config: Settings | None = None,
+        trainings: TrainingSlots | None = None,
+    ) -> None:
+        super().__init__(websocket, config)
+        self.trainings = trainings or app_state(websocket, "trainings")
+        if self.trainings is None:  # a session without an app (tests): a cap of its own
+            self.trainings = TrainingSlots(self.settings.max_trainings)
+        self.live: LiveTraining | None = None
         self.training: asyncio.Task | None = None
-        self.running = threading.Event()  # cleared while paused; the training thread waits on it
+        self.running = threading.Event()  # cleared while paused (before the training's thread, too)
         self.running.set()
-        self.flow = AckWindow()
 
-    async def serve(self) -> None:
-        try:
-            await run_until_one_ends(self._receive(), self._send())
-        finally:
-            await self._stop_training()
+    @property
+    def trainer(self) -> Trainer | None:
+        return self.live.trainer if self.live else None
 
-    def put(self, message: dict) -> None:
-        self.outbox.put_nowait(message)
-        self.flow.on_sent()  # counted when queued: the queue is part of the lead
+    def parse(self, raw: str | bytes) -> Any:
+        return parse_message(raw, train_messages, limit=_size_limit(raw))
 
-    async def _send(self) -> None:
-        while True:
-            message = await self.outbox.get()
-            await self.websocket.send_text(dumps(message))
-
-    async def _receive(self) -> None:
-        while True:
-            raw = await receive_raw(self.websocket)
-            try:
-                message = parse_message(raw, train_messages, limit=_size_limit(raw))
-                await getattr(self, f"_on_{message.type}")(message)
-            except BadMessage as problem:
-                self.put(error(str(problem)))
+    async def close(self) -> None:
+        await self._stop_training()
+        if self.live is not None:
+            self.live.close()
 
     # --- client messages --------------------------------------------------------------
 
     async def _on_start(self, message: Start) -> None:
         await self._stop_training()
-        if _active_trainings >= settings().max_trainings:
-            raise BadMessage(
-                f"the server is busy: {settings().max_trainings} networks are training already; "
-                "try again when one has finished"
-            )
         config = TrainConfig(**message.model_dump(exclude={"type"}))
         config.hidden = tuple(config.hidden)
         try:
             config.validate()
         except ValueError as problem:
             raise BadMessage(str(problem)) from None
+        give_back = self.trainings.take()
+        if give_back is None:
+            raise BadMessage(
+                f"the server is busy: {self.trainings.limit} networks are training already; "
+                "try again when one has finished"
+            )
         self.running.set()
         self.training = asyncio.create_task(self._train(config))
+        self.training.add_done_callback(give_back)  # also if cancelled before it began
 
-    async def _on_set(self, message) -> None:
+    def _on_set(self, message) -> None:
         if self.trainer is None:
             raise BadMessage("nothing is training: send start first")
         self.trainer.set_lr(message.lr)
 
-    async def _on_ack(self, message: Ack) -> None:
-        self.flow.on_ack(message.received)
-
-    async def _on_pause(self, message) -> None:
-        if self._is_training():
+    def _on_pause(self, message) -> None:
+        if self._is_training() and self.running.is_set():
             self.running.clear()
             self._status("paused")
 
-    async def _on_resume(self, message) -> None:
+    def _on_resume(self, message) -> None:
         if self._is_training() and not self.running.is_set():
             self.running.set()
             self._status("running")
@@ -138,17 +138,13 @@ class TrainConnection:
             self._status("stopped", message="stopped by the user")
 
     async def _on_save(self, message) -> None:
-        if self.trainer is None:
+        if self.live is None:
             raise BadMessage("nothing to save yet: train a network first")
-        trainer = self.trainer
-        evaluation = await asyncio.to_thread(trainer.evaluate)
-        metadata = {
-            "test_accuracy": evaluation["test_accuracy"],
-            "step": trainer.step,
-            "source": trainer.data.source,
-        }
-        path = await asyncio.to_thread(save_network, trainer.network, None, metadata)
-        self.put({"type": "saved", "path": str(path), **metadata})
+        try:
+            saved = await asyncio.to_thread(self.live.save)
+        except ValueError as problem:  # weights no longer finite
+            raise BadMessage(f"cannot save this network: {problem}") from None
+        self.put({"type": "saved", **saved})
 
     async def _on_classify(self, message: Classify) -> None:
         network, by = (self.trainer.network, "live") if self.trainer else (None, "saved")
@@ -174,31 +170,46 @@ class TrainConnection:
         return self.training is not None and not self.training.done()
 
     async def _stop_training(self) -> None:
-        if self.training is not None and not self.training.done():
+        """Stop the training (if any) and wait until its thread has ended."""
+        if self.live is not None:
+            self.live.stop()
+            self.release_all()  # a thread waiting for the client wakes to see the stop
+        if self._is_training():
             self.training.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.training
-            except (asyncio.CancelledError, Exception):
-                pass
-
-    def _may_compute(self) -> bool:
-        """False while the client is behind: too much queued here, or unacknowledged."""
-        return self.outbox.qsize() <= MAX_OWED and self.flow.open(MAX_AHEAD)
 
     def _status(self, state: str, **fields) -> None:
         self.put({"type": "status", "state": state, **fields})
 
     async def _train(self, config: TrainConfig) -> None:
-        global _active_trainings
-        _active_trainings += 1
-        try:
-            trainer = await self._prepare(config)
-            if trainer is not None:
-                await self._run(trainer)
-        finally:
-            _active_trainings -= 1
+        live = await self._prepare(config)
+        if live is None:
+            return
+        loop = asyncio.get_running_loop()
 
-    async def _prepare(self, config: TrainConfig) -> Trainer | None:
+        def post(messages: list[dict]) -> threading.Event:
+            # stopped meanwhile: nothing may follow the "stopped" status
+            return self.post_from_thread(loop, messages, accept=lambda: not live.stopped.is_set())
+
+        thread = _start_thread(loop, lambda: live.train(post), "gdviz-training")
+        try:
+            await asyncio.shield(thread)
+        except asyncio.CancelledError:
+            live.stop()
+            with contextlib.suppress(Exception):
+                await thread  # the thread ends after its current chunk
+            raise
+        trainer = live.trainer
+        if trainer.diverged:
+            self._status("stopped", message="diverged: the cost stopped being a finite number — "
+                         "lower the learning rate and train again")  # fmt: skip
+            return
+        if live.latest is None or live.latest["step"] != trainer.step:
+            await asyncio.wrap_future(live.evaluate())  # the last epoch's is usually it
+        self._status("finished", step=trainer.step, test_accuracy=live.latest["test_accuracy"])
+
+    async def _prepare(self, config: TrainConfig) -> LiveTraining | None:
         self._status("loading", message="loading the MNIST digits…")
         loop = asyncio.get_running_loop()
         last = [0.0]
@@ -213,11 +224,13 @@ class TrainConnection:
 
         try:
             data = await asyncio.to_thread(load_mnist, progress)
-        except DataUnavailableError as problem:
+        except (DataUnavailableError, SettingsError) as problem:  # a variable changed since
             self._status("stopped", message=str(problem))
             return None
-        trainer = await asyncio.to_thread(Trainer, config, data)
-        self.trainer = trainer
+        trainer = await asyncio.to_thread(Trainer, config, data, self.settings.engine)
+        if self.live is not None:
+            self.live.close()
+        live = self.live = LiveTraining(trainer, self.running)
         self._status(
             "running",
             total_steps=trainer.total_steps,
@@ -228,106 +241,44 @@ class TrainConnection:
             train=len(data.y_train),
             test=len(data.y_test),
             shuffle_labels=config.shuffle_labels,
+            engine=trainer.engine,
         )
-        self.put({"type": "eval", **await asyncio.to_thread(trainer.evaluate)})
-        self._send_weights(trainer)
-        return trainer
+        self.put({"type": "eval", **await asyncio.wrap_future(live.evaluate())})
+        self.put(weights_message(trainer))
+        return live
 
-    async def _run(self, trainer: Trainer) -> None:
-        """Train in one worker thread that posts its messages back to this loop.
 
-        One long-lived thread rather than a thread hop per chunk: every hop costs a
-        wake-up of the event loop and of the worker, which at small batches cost more
-        than the training itself.  Evaluations run in a second thread, on snapshots of
-        the parameters, while training goes on (the compiled kernel releases the GIL, so
-        they use the other core); training waits if they fall behind.
-        """
-        loop = asyncio.get_running_loop()
-        stop = threading.Event()
-        latest: list[dict] = []  # the last evaluation made
+def _start_thread(
+    loop: asyncio.AbstractEventLoop, body: Callable[[], None], name: str
+) -> asyncio.Future:
+    """Run ``body`` in a thread of its own; the future is done when the thread has ended.
 
-        def post(messages: list[dict]) -> None:
-            if stop.is_set():  # stopped meanwhile: nothing may follow the "stopped" status
-                return
-            for message in messages:
-                self.put(message)
+    A thread of its own, not the default executor's: a training holds it for minutes.
+    """
+    done = loop.create_future()
 
-        def evaluate(snapshot: Snapshot) -> None:
-            result = trainer.evaluate_snapshot(snapshot)  # sets trainer.diverged if need be
-            latest[:] = [result]
-            loop.call_soon_threadsafe(post, [{"type": "eval", **result}])
-
-        def work(evaluator: ThreadPoolExecutor) -> None:
-            steps, last_weights, pending = 1, time.monotonic(), deque()
-            while not trainer.done and not stop.is_set():
-                while pending and pending[0].done():
-                    pending.popleft().result()  # re-raises a bug in an evaluation
-                if (
-                    not self.running.wait(0.05)
-                    or not self._may_compute()
-                    or len(pending) > MAX_EVALS_PENDING
-                ):
-                    time.sleep(0.002)  # paused, or the client or the evaluations are behind
-                    continue
-                started = time.perf_counter()
-                chunk = trainer.run(steps, defer_evaluations=True)
-                steps = _next_chunk_size(steps, time.perf_counter() - started)
-                messages = [{"type": "progress", "steps": chunk.progress}] if chunk.progress else []
-                if time.monotonic() - last_weights > WEIGHTS_EVERY or trainer.done:
-                    messages.append(_weights_message(trainer))
-                    last_weights = time.monotonic()
-                loop.call_soon_threadsafe(post, messages)
-                pending.extend(evaluator.submit(evaluate, s) for s in chunk.snapshots)
-            for future in pending:
-                future.result()
-
-        def train() -> None:
-            with BLAS.limit(limits=1, user_api="blas"), ThreadPoolExecutor(1) as evaluator:
-                try:
-                    work(evaluator)
-                finally:
-                    if stop.is_set():  # stopped: evaluations not yet begun are dropped
-                        evaluator.shutdown(cancel_futures=True)
-
-        try:
-            await asyncio.to_thread(train)
-        finally:
-            stop.set()  # also when cancelled: the thread ends after its current chunk
-        if trainer.diverged:
-            self._status("stopped", message="diverged: the cost stopped being a finite number — "
-                         "lower the learning rate and train again")  # fmt: skip
+    def finish(problem: BaseException | None) -> None:
+        if done.cancelled():
             return
-        if not latest or latest[0]["step"] != trainer.step:  # the last epoch's is usually it
-            latest[:] = [await asyncio.to_thread(trainer.evaluate)]
-        self._status("finished", step=trainer.step, test_accuracy=latest[0]["test_accuracy"])
+        if problem is None:
+            done.set_result(None)
+        else:
+            done.set_exception(problem)
 
-    def _send_weights(self, trainer: Trainer) -> None:
-        self.put(_weights_message(trainer))
+    def run() -> None:
+        problem = None
+        try:
+            body()
+        except BaseException as error:  # handed to the event loop, which raises it there
+            problem = error
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(finish, problem)
 
-
-def _weights_message(trainer: Trainer) -> dict:
-    """The first layer's weights as images, at most MAX_WEIGHT_IMAGES of them."""
-    images = first_layer_images(trainer.network)[:MAX_WEIGHT_IMAGES]
-    scale = float(abs(images).max()) or 1.0
-    return {
-        "type": "weights",
-        "step": trainer.step,
-        "size": int(images.shape[1]),
-        "images": np.round(images.reshape(len(images), -1).astype(np.float64), 4).tolist(),
-        "min": -scale,
-        "max": scale,
-    }
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return done
 
 
 def _size_limit(raw: str | bytes) -> int:
     """Only a canvas to classify may exceed the usual cap (its "type" comes first)."""
     head = raw[:200] if isinstance(raw, str) else raw[:200].decode(errors="replace")
     return MAX_CLASSIFY_BYTES if '"classify"' in head else MAX_MESSAGE_BYTES
-
-
-def _next_chunk_size(steps: int, seconds: float) -> int:
-    """Aim each chunk at CHUNK_SECONDS, changing by at most ×2 a time."""
-    if seconds <= 0:
-        return steps * 2
-    wanted = steps * CHUNK_SECONDS / seconds
-    return max(1, min(int(wanted), steps * 2, 100_000))

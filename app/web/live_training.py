@@ -1,0 +1,212 @@
+"""A training live on the page: a Trainer, the thread that steps it, the thread that evaluates it.
+
+No asyncio here: ``/ws/train`` (app.web.train_ws) runs ``train(post)`` in a thread
+of its own and hands it ``post``, which queues messages for the client and returns
+an event that is set once the client has room for more (app.web.connection).
+
+- Training goes in chunks of about a frame (~12 ms), so a ``set``, a ``pause`` or a
+  ``stop`` takes effect within one, and the client's pace holds the training: the
+  thread computes the next chunk only once every chunk but the latest was granted.
+- Evaluations run on one evaluator thread, on snapshots of the parameters, while
+  training goes on (both kernels release the GIL, so they use the other core);
+  training waits if more than a few are queued.  ``evaluate_snapshot`` calls share
+  one network, so they all go to that one thread: the training's own and a save's.
+- ``snapshot()`` is the only way to read the parameters from outside the training
+  thread: taken at once while no chunk runs, otherwise by the training thread as
+  soon as its chunk ends — never a copy torn between two steps.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
+from typing import Any
+
+import numpy as np
+
+from app.mnist.model_store import save_network
+from app.mnist.network import Network
+from app.mnist.training import Snapshot, Trainer, first_layer_images
+
+__all__ = ["LiveTraining", "network_from", "weights_message"]
+
+CHUNK_SECONDS = 0.012  # training time per chunk: about one frame
+WEIGHTS_EVERY = 0.25  # seconds between weight images
+MAX_EVALS_PENDING = 2  # evaluations queued before training waits for them
+MAX_WEIGHT_IMAGES = 16
+WAKE = 0.05  # seconds a waiting training thread sleeps before looking at its flags again
+
+#: what the training thread calls with its messages; returns an event set when there is room
+Post = Callable[[list[dict]], threading.Event]
+
+
+class LiveTraining:
+    """One trainer of one session, with its evaluator thread, pause and stop switches."""
+
+    def __init__(self, trainer: Trainer, running: threading.Event | None = None) -> None:
+        self.trainer = trainer
+        self.evaluator = ThreadPoolExecutor(1, thread_name_prefix="gdviz-evaluator")
+        self.running = running or threading.Event()  # cleared while paused
+        if running is None:
+            self.running.set()
+        self.stopped = threading.Event()
+        self.held = threading.Event()  # set while the training waits for the client to catch up
+        self.latest: dict | None = None  # the last evaluation made
+        self._lock = threading.Lock()  # guards the two below
+        self._in_chunk = False
+        self._requests: list[Future] = []
+
+    # --- from any thread ------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop training after the current chunk; evaluations not yet begun are dropped."""
+        self.stopped.set()
+        self.running.set()  # a paused thread wakes to see it
+
+    def close(self) -> None:
+        """Stop, and let the evaluator thread go once it is idle."""
+        self.stop()
+        self.evaluator.shutdown(wait=False, cancel_futures=True)
+
+    def snapshot(self) -> Future[Snapshot]:
+        """The parameters between two steps: at once when no chunk runs, else at its end."""
+        request: Future[Snapshot] = Future()
+        with self._lock:
+            if self._in_chunk:
+                self._requests.append(request)
+            else:
+                request.set_result(self.trainer.snapshot())
+        return request
+
+    def evaluate(self) -> Future[dict]:
+        """``Trainer.evaluate()`` on the evaluator thread: only while the training thread is
+        not running (before it starts, after it ends), since it reads the live network."""
+        return self.evaluator.submit(self._remember, self.trainer.evaluate)
+
+    def evaluate_snapshot(self, snapshot: Snapshot) -> Future[dict]:
+        return self.evaluator.submit(self._remember, self.trainer.evaluate_snapshot, snapshot)
+
+    def save(self, path: Any = None) -> dict:
+        """Save the network as it is between two steps, with that network's test accuracy.
+
+        Blocks until the current chunk ends and the evaluator has scored the snapshot.
+        Returns the metadata saved, with the file's ``path``; a ValueError if the
+        parameters are not finite (a diverged training).
+        """
+        snapshot = self.snapshot().result()
+        evaluation = self.evaluator.submit(self.trainer.evaluate_snapshot, snapshot).result()
+        metadata = {
+            "test_accuracy": evaluation["test_accuracy"],
+            "step": snapshot.step,
+            "source": self.trainer.data.source,
+        }
+        saved = save_network(network_from(self.trainer.network, snapshot), path, metadata)
+        return {"path": str(saved), **metadata}
+
+    # --- the training thread -------------------------------------------------------------
+
+    def train(self, post: Post) -> None:
+        """The training thread's body: train until done or stopped, posting every message."""
+        try:
+            with self.trainer.threads():
+                self._train(post)
+        finally:
+            with self._lock:
+                self._in_chunk = False
+                self._serve_requests()
+
+    def _train(self, post: Post) -> None:
+        trainer, steps, last_weights = self.trainer, 1, time.monotonic()
+        evaluations: deque[Future] = deque()
+        grants: deque[threading.Event] = deque()  # of the posts the client has yet to make room for
+
+        def evaluate(snapshot: Snapshot) -> None:
+            post([{"type": "eval", **self._remember(trainer.evaluate_snapshot, snapshot)}])
+
+        while not trainer.done and not self.stopped.is_set():
+            while evaluations and evaluations[0].done():
+                evaluations.popleft().result()  # re-raises a bug in an evaluation
+            while grants and grants[0].is_set():
+                grants.popleft()
+            if not self.running.is_set():
+                self.running.wait(WAKE)  # paused
+                continue
+            if len(grants) > 1:  # the client is behind: the latest post may wait, no more
+                self.held.set()
+                grants[0].wait(WAKE)
+                self.held.clear()
+                continue
+            if len(evaluations) > MAX_EVALS_PENDING:
+                wait_for_futures([evaluations[0]], WAKE)
+                continue
+            started = time.perf_counter()
+            chunk = self._run_chunk(steps)
+            steps = next_chunk_size(steps, time.perf_counter() - started)
+            messages = [{"type": "progress", "steps": chunk.progress}] if chunk.progress else []
+            if time.monotonic() - last_weights > WEIGHTS_EVERY or trainer.done:
+                messages.append(weights_message(trainer))
+                last_weights = time.monotonic()
+            grants.append(post(messages))
+            evaluations.extend(self.evaluator.submit(evaluate, s) for s in chunk.snapshots)
+        for future in evaluations:
+            if self.stopped.is_set():
+                future.cancel()  # stopped: evaluations not yet begun are dropped
+            else:
+                future.result()  # finished: its last evaluations come before the status
+
+    def _run_chunk(self, steps: int):
+        with self._lock:
+            self._serve_requests()
+            self._in_chunk = True
+        try:
+            return self.trainer.run(steps, defer_evaluations=True)
+        finally:
+            with self._lock:
+                self._in_chunk = False
+                self._serve_requests()
+
+    def _serve_requests(self) -> None:
+        """(Holding the lock, between two chunks) answer every snapshot request with one copy."""
+        if self._requests:
+            snapshot = self.trainer.snapshot()
+            for request in self._requests:
+                request.set_result(snapshot)
+            self._requests.clear()
+
+    def _remember(self, evaluate: Callable[..., dict], *args: Any) -> dict:
+        result = evaluate(*args)
+        self.latest = result
+        return result
+
+
+def network_from(like: Network, snapshot: Snapshot) -> Network:
+    """A network shaped as ``like`` holding the snapshot's parameters."""
+    network = Network(like.sizes, like.activation, like.cost_name, dtype=like.dtype)
+    network.flat[...] = snapshot.flat
+    return network
+
+
+def weights_message(trainer: Trainer) -> dict:
+    """The first layer's weights as images, at most MAX_WEIGHT_IMAGES of them."""
+    images = first_layer_images(trainer.network)[:MAX_WEIGHT_IMAGES]
+    scale = float(abs(images).max()) or 1.0
+    return {
+        "type": "weights",
+        "step": trainer.step,
+        "size": int(images.shape[1]),
+        "images": np.round(images.reshape(len(images), -1).astype(np.float64), 4).tolist(),
+        "min": -scale,
+        "max": scale,
+    }
+
+
+def next_chunk_size(steps: int, seconds: float) -> int:
+    """Aim each chunk at CHUNK_SECONDS, changing by at most ×2 a time."""
+    if seconds <= 0:
+        return steps * 2
+    wanted = steps * CHUNK_SECONDS / seconds
+    return max(1, min(int(wanted), steps * 2, 100_000))
