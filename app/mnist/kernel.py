@@ -24,7 +24,7 @@ import numpy as np
 
 from app.mnist.network import Network
 
-__all__ = ["EVAL_BLOCK", "NumpyKernel", "warm_up"]
+__all__ = ["EVAL_BLOCK", "NumpyKernel"]
 
 #: rows per pass of an evaluation: its buffers stay small, its calls few per row
 EVAL_BLOCK = 1000
@@ -253,10 +253,3 @@ def _sigmoid(z: np.ndarray, half: np.ndarray) -> np.ndarray:
     z *= half
     z += half
     return z
-
-
-def warm_up(*args, **kwargs):
-    """app.mnist.engine.warm_up, under the name the server and the tests first knew."""
-    from app.mnist.engine import warm_up as engine_warm_up
-
-    return engine_warm_up(*args, **kwargs)
