@@ -1,7 +1,10 @@
 """The Origin rule: same-origin pages, listed origins and non-browser clients only."""
 
 import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
+from app.web.app import create_app
 from app.web.origin import origin_is_allowed
 
 
@@ -29,3 +32,19 @@ def test_listed_origin_is_allowed(monkeypatch):
     assert origin_is_allowed("https://gdviz.school.example", "10.0.0.5:8000")
     assert origin_is_allowed("http://x:1", "127.0.0.1:8000")
     assert not origin_is_allowed("https://other.example", "10.0.0.5:8000")
+
+
+def test_the_sockets_use_the_origins_listed_at_start_up(monkeypatch):
+    listed, other = "https://gdviz.school.example", "https://other.example"
+    monkeypatch.setenv("GDVIZ_ALLOWED_ORIGINS", listed)
+    app = create_app()
+    monkeypatch.delenv("GDVIZ_ALLOWED_ORIGINS")  # read once, at start-up: still listed
+    with TestClient(app) as client:
+        for path in ("/ws/descent", "/ws/train"):
+            with client.websocket_connect(path, headers={"origin": listed}) as ws:
+                ws.send_text('{"type": "probe"}')
+                assert ws.receive_json()["type"] == "error"
+            with pytest.raises(WebSocketDisconnect) as refused:
+                with client.websocket_connect(path, headers={"origin": other}):
+                    pass
+            assert refused.value.code == 1008
