@@ -30,6 +30,44 @@ def test_dataset_reports_the_source_and_the_engine(client, mnist):
     assert info["engine"] == resolve_engine("auto")  # GDVIZ_ENGINE is not set
 
 
+def test_dataset_loads_the_digits_when_none_are_cached(client, mnist, tmp_path, monkeypatch):
+    """DESIGN.md: the counts of digits, loading them if needed (as a training would)."""
+    from app.mnist import data
+    from app.mnist.data.sources import RawSet
+
+    def as_published(x):
+        return np.round(x * 255).astype(np.uint8)
+
+    sample = RawSet(as_published(mnist.x_train), mnist.y_train.astype(np.uint8),
+                    as_published(mnist.x_test), mnist.y_test.astype(np.uint8),
+                    "a sample for this test", "sample")  # fmt: skip
+    fetched = []
+    monkeypatch.setenv("GDVIZ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", "none")
+    monkeypatch.setattr(data, "fetch_sample", lambda *args: fetched.append(1) or sample)
+    assert not data.dataset_info()["cached"]
+    info = client.get("/api/mnist/dataset").json()
+    assert fetched == [1] and info["cached"] and info["source"] == "a sample for this test"
+    assert (info["train"], info["test"]) == (len(mnist.y_train), len(mnist.y_test))
+    assert client.get("/api/mnist/dataset").json() == info and fetched == [1]  # once
+
+
+def test_dataset_says_why_when_no_source_answers(client, tmp_path, monkeypatch):
+    from app.mnist import data
+    from app.mnist.data.sources import SourceError
+
+    def offline(*args):
+        raise SourceError("the package index cannot be reached")
+
+    monkeypatch.setenv("GDVIZ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GDVIZ_MNIST_MIRRORS", "none")
+    monkeypatch.setattr(data, "fetch_sample", offline)
+    response = client.get("/api/mnist/dataset")
+    info = response.json()
+    assert response.status_code == 200 and (info["train"], info["cached"]) == (0, False)
+    assert "the package index cannot be reached" in info["source"]
+
+
 @pytest.mark.parametrize("setting", ["numpy", "auto"])
 def test_the_engine_setting_is_reported_and_warmed_up(monkeypatch, setting):
     warmed = []

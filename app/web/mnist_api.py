@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.mnist.classify import classify
-from app.mnist.data import dataset_info
+from app.mnist.data import DataUnavailableError, dataset_info, load_mnist
 from app.mnist.model_store import ModelFileError, load_saved_network
 
 router = APIRouter(prefix="/api/mnist", tags=["digits"])
@@ -46,8 +46,14 @@ class Classification(BaseModel):
 
 
 @router.get("/dataset", response_model=DatasetInfo)
-def dataset(request: Request) -> dict:
-    """Which MNIST data is in use (nothing is downloaded by asking), and which engine trains."""
+async def dataset(request: Request) -> dict:
+    """Which MNIST data is in use, loading it if needed (as a training would), and which
+    engine trains. Where no source answers, the counts are 0 and ``source`` says why."""
+    try:
+        await asyncio.to_thread(load_mnist)
+    except DataUnavailableError as problem:
+        return {"source": str(problem), "train": 0, "test": 0, "cached": False,
+                "engine": request.app.state.engine}  # fmt: skip
     return {**dataset_info(), "engine": request.app.state.engine}
 
 
