@@ -132,6 +132,8 @@ async def steps_per_second(url: str, seconds: float = 2.0) -> float:
         deadline = time.perf_counter() + seconds + 0.5
         while time.perf_counter() < deadline:
             message = await client.recv()
+            if message["type"] == "status" and message["state"] != "running":
+                break  # the run reached max_steps: nothing more will come
             if message["type"] != "steps":
                 continue
             if started is None and time.perf_counter() > deadline - seconds:
