@@ -215,7 +215,11 @@ def test_warm_up_gets_the_engine_ready_then_calls_back(engine):
 
 def test_auto_takes_numba_when_it_imports_and_unknown_engines_are_refused():
     assert resolve_engine("auto") == ("numba" if numba_available() else "numpy")
+    assert resolve_engine("auto", batch_size=127) == resolve_engine("auto")
+    assert resolve_engine("auto", batch_size=128) == "numpy"  # BLAS beats the loops there
     assert resolve_engine("numpy") == "numpy"
+    if numba_available():
+        assert resolve_engine("numba", batch_size=1000) == "numba"  # asked for: given
     with pytest.raises(ValueError, match="unknown engine 'torch'"):
         resolve_engine("torch")
 

@@ -355,3 +355,12 @@ def test_threads_sets_blas_threads_for_the_block_and_restores_them(engine):
         trainer.run(2)
     assert inside and all(n == trainer.blas_threads for n in inside)
     assert blas_threads() == before
+
+
+def test_auto_trains_large_batches_on_numpy_and_small_ones_on_the_fastest_engine(mnist):
+    from app.mnist.engine import resolve_engine
+
+    small = Trainer(TrainConfig(batch_size=10, epochs=1), mnist)
+    large = Trainer(TrainConfig(batch_size=128, epochs=1), mnist)
+    assert small.engine == resolve_engine("auto") and large.engine == "numpy"
+    assert Trainer(TrainConfig(batch_size=128), mnist, engine="numpy").engine == "numpy"

@@ -64,7 +64,7 @@ def run_train_command(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        engine = resolve_engine(settings().engine)
+        engine = resolve_engine(settings().engine, config.batch_size)
     except ValueError as exc:
         print(f"gdviz train: {exc}", file=sys.stderr)
         return 2

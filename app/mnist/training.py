@@ -125,7 +125,7 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, data: Dataset, engine: str = "auto") -> None:
         config.validate()
-        self.engine = resolve_engine(engine)
+        self.engine = resolve_engine(engine, config.batch_size)
         self.config = config
         self.data = data
         x_train = np.ascontiguousarray(data.x_train, dtype=np.float32)
