@@ -3,9 +3,13 @@
 import ast
 import importlib.metadata
 import re
+import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: declared but never imported by name: what they are for
@@ -66,3 +70,29 @@ def test_every_declared_package_is_used():
     used = set(imported_distributions(ROOT / "app")) | set(USED_INDIRECTLY)
     unused = declared() - used
     assert not unused, f"declared in pyproject.toml but never imported: {sorted(unused)}"
+
+
+def declared_floor(name: str) -> str:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        if canonical(re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0]) == name:
+            return re.search(r">=\s*([\w.]+)", requirement).group(1)
+    raise AssertionError(f"{name} is not declared")
+
+
+@pytest.mark.needs_index
+def test_the_oldest_uvicorn_allowed_has_the_websocket_implementation_gdviz_asks_for(tmp_path):
+    """``gdviz serve`` runs uvicorn with ws="websockets-sansio": the declared floor must have it
+    (the floor was 0.29, and 0.34 has no such implementation)."""
+    floor = declared_floor("uvicorn")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(tmp_path),
+         f"uvicorn=={floor}"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("uvicorn-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "uvicorn/protocols/websockets/websockets_sansio_impl.py" in names
+    config = next(n for n in names if n == "uvicorn/config.py")
+    assert '"websockets-sansio"' in zipfile.ZipFile(wheel).read(config).decode()
+    assert 'ws="websockets-sansio"' in (ROOT / "app" / "cli" / "serve.py").read_text()
