@@ -24,7 +24,7 @@ from app.mnist.model_store import ModelFileError, load_saved_network
 from app.mnist.training import TrainConfig, Trainer
 from app.settings import Settings, SettingsError
 from app.web.connection import Connection, app_state
-from app.web.live_training import LiveTraining, weights_message
+from app.web.live_training import LiveTraining, network_from, weights_message
 from app.web.train_schemas import MAX_CLASSIFY_BYTES, Classify, Start, train_messages
 from app.web.ws_common import MAX_MESSAGE_BYTES, BadMessage, parse_message
 
@@ -147,7 +147,11 @@ class TrainConnection(Connection):
         self.put({"type": "saved", **saved})
 
     async def _on_classify(self, message: Classify) -> None:
-        network, by = (self.trainer.network, "live") if self.trainer else (None, "saved")
+        network, by = None, "saved"
+        if self.live is not None:
+            # The parameters between two steps, never a network caught mid-update.
+            snapshot = await asyncio.wrap_future(self.live.snapshot())
+            network, by = network_from(self.live.trainer.network, snapshot), "live"
         if network is None:
             try:
                 network = await asyncio.to_thread(load_saved_network)
