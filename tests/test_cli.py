@@ -53,3 +53,15 @@ def test_a_bad_setting_stops_every_command_before_it_starts(capsys, monkeypatch)
     for command in (["serve"], ["train"], ["data"]):
         assert main(command) == 2
         assert "GDVIZ_MAX_TRAININGS='abc'" in capsys.readouterr().err
+
+
+def test_asking_for_numba_without_it_stops_serve_with_the_way_to_get_it(capsys, monkeypatch):
+    import uvicorn
+
+    from app.mnist import engine
+
+    monkeypatch.setattr(engine, "numba_available", lambda: False)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("served without its engine"))
+    monkeypatch.setenv("GDVIZ_ENGINE", "numba")
+    assert main(["serve"]) == 2
+    assert 'pip install "gdviz[fast]"' in capsys.readouterr().err

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from app.mnist.engine import resolve_engine
 from app.settings import SettingsError, settings
 
 
@@ -43,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gdviz`` console script and ``python -m app``."""
     args = build_parser().parse_args(argv)
-    try:
-        settings()  # a bad GDVIZ_* value stops here, named, before any work starts
-    except SettingsError as problem:
+    try:  # a bad GDVIZ_* value stops here, named, before any work starts
+        resolve_engine(settings().engine)
+    except (SettingsError, ValueError) as problem:
         print(f"gdviz: {problem}", file=sys.stderr)
         return 2
     if args.command in (None, "serve"):
