@@ -1,6 +1,6 @@
 """What every gdviz WebSocket shares: strict JSON in, finite JSON out, readable errors.
 
-Written for ``/ws/descent`` and meant to be reused as is by ``/ws/train``:
+The message layer under app.web.connection, the session base of both sockets:
 
 - ``parse_message(raw, adapter)`` turns one client frame into a validated message
   (a pydantic model chosen by its ``type``) or raises ``BadMessage`` with a sentence
