@@ -73,7 +73,9 @@ def timed(run: Callable[[], None], scale: float = 1.0) -> Callable[[], float]:
 
 def evaluation_parts(data) -> tuple[np.ndarray, ...]:
     """What gdviz evaluates: (training part, its one-hot, test inputs, their one-hot)."""
-    n = min(len(data.y_train), len(data.y_test) or len(data.y_train), 10_000)
+    from app.mnist.training import TRAIN_EVAL_SAMPLES
+
+    n = min(len(data.y_train), len(data.y_test) or len(data.y_train), TRAIN_EVAL_SAMPLES)
     onehot = np.eye(10, dtype=np.float32)
     return data.x_train[:n], onehot[data.y_train[:n]], data.x_test, onehot[data.y_test]
 

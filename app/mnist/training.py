@@ -119,8 +119,9 @@ class Trainer:
 
     Steps are numbered from 1; step 0 is the untrained network (ask ``evaluate()``
     for it). ``epoch`` in progress and evaluation records is the number of epochs
-    done so far, as a fraction (``samples_seen / n_train``). ``engine`` is the
-    training kernel's (app.mnist.engine): "auto" takes Numba when it is installed.
+    done so far, as a fraction (``samples_seen / n_train``). ``engine`` names the
+    training kernel (app.mnist.engine): "auto" takes Numba when it is installed and
+    the batch is small, NumPy otherwise; ``self.engine`` is the one that runs.
     """
 
     def __init__(self, config: TrainConfig, data: Dataset, engine: str = "auto") -> None:
