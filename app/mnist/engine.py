@@ -23,7 +23,15 @@ import numpy as np
 from app.mnist.kernel import NumpyKernel
 from app.mnist.network import Network
 
-__all__ = ["ENGINES", "Kernel", "make_kernel", "numba_available", "resolve_engine", "warm_up"]
+__all__ = [
+    "ENGINES",
+    "Kernel",
+    "make_kernel",
+    "numba_available",
+    "resolve_engine",
+    "step_cores",
+    "warm_up",
+]
 
 ENGINES = ("numpy", "numba")
 NEEDS_NUMBA = 'GDVIZ_ENGINE=numba needs Numba: pip install "gdviz[fast]"'
@@ -31,6 +39,14 @@ NEEDS_NUMBA = 'GDVIZ_ENGINE=numba needs Numba: pip install "gdviz[fast]"'
 #: NumPy against Numba (python -m benchmarks): 0.072 vs 0.082 at 128, 0.051 vs 0.080
 #: at 1000, where BLAS's 784-wide products outrun the compiled loops.
 BLAS_FROM_BATCH = 128
+#: from this batch size on, the NumPy engine's 784-wide products run faster on two BLAS
+#: threads (at batch 10 one: waking a second costs more than it saves)
+BLAS_PAIR_FROM = 64
+#: from this batch size on, the Numba engine shares each step between two threads, half
+#: the rows each. The hand-off costs 20-200 µs (more when the other core is busy): at
+#: 128 rows it cost more than it saved (0.67-1.0x), from ~512 it pays (1.2-1.6x a step
+#: at 1000, A/B in turns)
+NUMBA_SPLIT_FROM = 512
 
 
 class Kernel(Protocol):
@@ -69,6 +85,16 @@ def resolve_engine(requested: str = "auto", batch_size: int | None = None) -> st
     if requested == "numba" and not numba_available():
         raise ValueError(NEEDS_NUMBA)
     return requested
+
+
+def step_cores(engine: str, batch_size: int) -> int:
+    """The cores one training step of ``engine`` keeps busy at this batch size (1 or 2).
+
+    Where it is one, the other core is free for the evaluations (app.web.live_training
+    runs them there); where two, an evaluation beside the steps only fights them.
+    """
+    split_from = NUMBA_SPLIT_FROM if resolve_engine(engine) == "numba" else BLAS_PAIR_FROM
+    return 2 if batch_size >= split_from else 1
 
 
 def make_kernel(network: Network, engine: str) -> Kernel:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.mnist.engine import Kernel, make_kernel, resolve_engine
+from app.mnist.engine import Kernel, make_kernel, resolve_engine, step_cores
 from app.mnist.network import ACTIVATIONS, COSTS, Network
 from app.optimizers import OPTIMIZERS, make_optimizer
 
@@ -159,6 +159,8 @@ class Trainer:
         self._snapshot_evaluator: Kernel | None = None  # evaluate_snapshot's, on demand
         #: BLAS threads that ``threads()`` sets: what this engine and batch size run fastest on
         self.blas_threads = _blas_threads(self.engine, self.batch_size)
+        #: cores a step keeps busy: with one, evaluations can run beside it on the other
+        self.step_cores = step_cores(self.engine, self.batch_size)
         self._rng = np.random.default_rng([config.seed, 1])
         self._order = np.arange(self.n_train)
         self._position = 0  # where in this epoch's order the next batch starts
@@ -282,16 +284,11 @@ class Trainer:
         }
 
 
-#: from this batch size on, the NumPy engine's products run faster on two BLAS threads
-BLAS_PAIR_FROM = 64
-
-
 def _blas_threads(engine: str, batch_size: int) -> int:
     """The BLAS threads a training wants. Numba's loops use no BLAS: one thread keeps
-    stray BLAS calls off the evaluating thread's core. NumPy's 784-wide products run
-    faster on two from batch ~64 on (at batch 10 one: waking a second costs more)."""
-    if engine == "numpy" and batch_size >= BLAS_PAIR_FROM:
-        return 2
+    stray BLAS calls off the evaluating thread's core. NumPy's: as many as a step uses."""
+    if engine == "numpy":
+        return step_cores(engine, batch_size)
     return 1
 
 

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from app.mnist.engine import NUMBA_SPLIT_FROM
 from app.mnist.fast import loops
 from app.mnist.network import _EXP_FLOOR, Network
 
@@ -23,10 +24,9 @@ __all__ = ["BLOCK_ROWS", "SPLIT_FROM", "NumbaKernel", "compile_kernels"]
 
 #: rows per pass through the network: their inputs (3 KB each) stay in a core's L2 cache
 BLOCK_ROWS = 64
-#: from this batch size on, a second thread computes half of each step's rows. The hand-off
-#: costs 20-200 µs (more when the other core is busy): at 128 rows it cost more than it
-#: saved (0.67-1.0x), from ~512 it pays (1.2-1.6x a step at 1000, A/B in turns)
-SPLIT_FROM = 512
+#: from this batch size on, a second thread computes half of each step's rows (why 512:
+#: app.mnist.engine, which also tells the trainer how many cores a step keeps busy)
+SPLIT_FROM = NUMBA_SPLIT_FROM
 
 _helper: ThreadPoolExecutor | None = None  # the second half's thread, one for the process
 _helper_lock = threading.Lock()
