@@ -1,10 +1,12 @@
-"""Do digits drawn big and off-centre classify as well as centred ones?
+"""Do digits drawn big, small, thick, thin or off-centre classify as well as MNIST's own?
 
-Every test digit is drawn onto a 280×280 canvas in two ways — centred at the
-size a person usually draws (×7, 196 px) and large in a corner (×9.5, 266 px,
-pushed to the top left) — then preprocessed exactly as the page's drawings are
-(``app.mnist.digits.preprocess``) and classified by a network trained with
-``gdviz train``'s defaults.  Prints both accuracies and the untouched baseline.
+Every test digit is drawn onto a 280×280 canvas in the ways people draw — centred
+at the usual size (×7, 196 px), large in a corner (×9.5, 266 px, top left), small
+and off-centre (×4, 112 px, low right), with a fat marker (grey dilation by 6 px)
+and with a fine pen (grey erosion by 5 px) — then preprocessed exactly as the
+page's drawings are (``app.mnist.digits.preprocess``) and classified by networks
+trained with ``gdviz train``'s defaults, without and with ``--augment``.  Prints
+every accuracy beside the untouched baseline (the test digits as stored).
 """
 
 from __future__ import annotations
@@ -38,24 +40,53 @@ def on_canvas(image28: np.ndarray, side: int, top: int, left: int) -> np.ndarray
     return canvas
 
 
+def pen(canvas: np.ndarray, radius: int, thicker: bool) -> np.ndarray:
+    """The drawing with a fatter (grey dilation) or finer (grey erosion) pen: the max or min
+    over a (2·radius + 1)² square around each pixel."""
+    reduce = np.max if thicker else np.min
+    fill = 0.0 if thicker else 1.0  # beyond the canvas: never the extreme taken
+    padded = np.pad(canvas, radius, constant_values=fill)
+    side = 2 * radius + 1
+    rows = reduce(np.lib.stride_tricks.sliding_window_view(padded, side, axis=0), axis=-1)
+    return reduce(np.lib.stride_tricks.sliding_window_view(rows, side, axis=1), axis=-1)
+
+
+STYLES = {
+    "drawn_centred": lambda x: on_canvas(x, 196, 42, 42),
+    "drawn_large_in_a_corner": lambda x: on_canvas(x, 266, 0, 0),
+    "drawn_small_off_centre": lambda x: on_canvas(x, 112, 150, 160),
+    "drawn_thick": lambda x: pen(on_canvas(x, 196, 42, 42), 6, thicker=True),
+    "drawn_thin": lambda x: pen(on_canvas(x, 196, 42, 42), 5, thicker=False),
+}
+
+
 def accuracy(network, inputs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.argmax(network.forward(inputs), axis=1) == labels))
 
 
-def measure() -> dict:
-    data = load_mnist()
-    trainer = Trainer(TrainConfig(), data)
-    trainer.run(trainer.total_steps)
-    network = trainer.network
-    centred = np.array([preprocess(on_canvas(x, 196, 42, 42)) for x in data.x_test])
-    corner = np.array([preprocess(on_canvas(x, 266, 0, 0)) for x in data.x_test])
+def drawn_inputs(data) -> dict[str, np.ndarray]:
+    """Each style's test digits, drawn and preprocessed as the page's are."""
     return {
-        "source": data.source,
-        "test_digits": len(data.y_test),
-        "as_stored": accuracy(network, data.x_test, data.y_test),
-        "drawn_centred": accuracy(network, centred.astype(np.float32), data.y_test),
-        "drawn_large_in_a_corner": accuracy(network, corner.astype(np.float32), data.y_test),
+        name: np.array([preprocess(draw(x)) for x in data.x_test], dtype=np.float32)
+        for name, draw in STYLES.items()
     }
+
+
+def measure(seeds: tuple[int, ...] = (0, 1, 2)) -> dict:
+    """Accuracies without and with augmentation, each the mean over ``seeds`` trainings."""
+    data = load_mnist()
+    inputs = {"as_stored": data.x_test, **drawn_inputs(data)}
+    results: dict = {"source": data.source, "test_digits": len(data.y_test), "seeds": len(seeds)}
+    for augment in (False, True):
+        scores: dict[str, list[float]] = {name: [] for name in inputs}
+        for seed in seeds:
+            trainer = Trainer(TrainConfig(augment=augment, seed=seed), data)
+            trainer.run(trainer.total_steps)
+            for name, x in inputs.items():
+                scores[name].append(accuracy(trainer.network, x, data.y_test))
+        key = "augmented" if augment else "plain"
+        results[key] = {name: round(float(np.mean(v)), 4) for name, v in scores.items()}
+    return results
 
 
 if __name__ == "__main__":

@@ -52,6 +52,23 @@ def test_train_reports_accuracy_and_saves_the_model(data_dir, capsys):
     assert meta["test_accuracy"] > 0.8  # the synthetic digits are easy
 
 
+def test_augment_trains_on_changed_digits_and_is_saved_in_the_config(data_dir, capsys, monkeypatch):
+    seen = []
+    real = train_command.Trainer
+
+    class Recording(real):
+        def _train_step(self):
+            record = super()._train_step()
+            seen.append(self._x_epoch is not self.x_train)  # what this step read
+            return record
+
+    monkeypatch.setattr(train_command, "Trainer", Recording)
+    code = cli.main(["train", "--epochs", "1", "--augment", "--lr", "1"])
+    assert code == 0, capsys.readouterr().err
+    assert seen and all(seen)  # every step read augmented digits
+    assert load_metadata()["config"]["augment"] is True
+
+
 @pytest.mark.parametrize("engine", ["numpy", "numba"])
 def test_training_runs_on_the_chosen_engine_with_its_blas_threads(
     data_dir, monkeypatch, capsys, engine

@@ -130,6 +130,16 @@ def save(ws, mnist, engine):
     return saved["step"], saved["test_accuracy"], kernel.evaluate(x_test, _one_hot(mnist.y_test))[1]
 
 
+def test_an_augmented_training_says_so_and_learns(client, mnist):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "augment": True})
+        messages = receive(ws, status("finished"))
+    running = next(m for m in messages if m.get("state") == "running")
+    assert running["augment"] is True
+    evals = [m for m in messages if m["type"] == "eval"]
+    assert evals[-1]["test_accuracy"] > 0.5
+
+
 @pytest.mark.parametrize("batch", [10, 200])
 def test_a_save_during_training_is_one_network_and_its_own_accuracy(client, mnist, batch):
     """Save takes the parameters between two steps, scores that copy and saves that copy:

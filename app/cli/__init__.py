@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--activation", choices=["sigmoid", "relu"], default="sigmoid")
     train.add_argument("--optimizer", default="gd")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--augment",
+        action="store_true",
+        help="show each epoch its digits shifted, rotated and re-inked at random "
+        "(better on drawn digits)",
+    )
 
     data = commands.add_parser("data", help="show, fetch or import the MNIST data")
     data.add_argument("action", nargs="?", choices=["fetch", "import"], default=None)

@@ -38,6 +38,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         batch_size=args.batch_size,
         epochs=args.epochs,
         seed=args.seed,
+        augment=args.augment,
     )
     config.validate()
     return config

@@ -33,6 +33,7 @@ class Start(Message):
     batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH)] = 10
     epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = 30
     shuffle_labels: bool = False
+    augment: bool = False
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
     eval_every: Annotated[int, Field(ge=10, le=10**9)] = 500
 

@@ -245,6 +245,7 @@ class TrainConnection(Connection):
             train=len(data.y_train),
             test=len(data.y_test),
             shuffle_labels=config.shuffle_labels,
+            augment=config.augment,
             engine=trainer.engine,
         )
         self.put({"type": "eval", **await asyncio.wrap_future(live.evaluate())})
