@@ -28,10 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the digit network and save it")
     train.add_argument("--epochs", type=int, default=30)
     train.add_argument("--lr", type=float, default=3.0)
-    train.add_argument("--batch-size", type=int, default=10)
+    train.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        default=10,
+        help='digits per step, or "full" for every training digit in every step',
+    )
     train.add_argument("--hidden", type=int, nargs="*", default=[16, 16])
     train.add_argument("--cost", choices=["quadratic", "cross_entropy"], default="quadratic")
-    train.add_argument("--activation", choices=["sigmoid", "relu"], default="sigmoid")
+    train.add_argument("--activation", choices=["sigmoid", "relu", "step"], default="sigmoid")
     train.add_argument("--optimizer", default="gd")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
@@ -45,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("action", nargs="?", choices=["fetch", "import"], default=None)
     data.add_argument("file", nargs="?", help="with import: a mnist.npz or an IDX file")
     return parser
+
+
+def _batch_size(text: str) -> int | str:
+    """--batch-size: a whole number, or "full" (full-batch gradient descent)."""
+    if text == "full":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'a whole number or "full", not {text!r}') from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

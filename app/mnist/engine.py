@@ -70,12 +70,18 @@ def numba_available() -> bool:
     return True
 
 
-def resolve_engine(requested: str = "auto", batch_size: int | None = None) -> str:
+def resolve_engine(
+    requested: str = "auto", batch_size: int | None = None, activation: str | None = None
+) -> str:
     """The engine that will run: "numpy" or "numba".
 
     "auto" picks Numba when it imports, for batches below ``BLAS_FROM_BATCH``: from
-    there on BLAS's products beat the compiled loops, so "auto" picks NumPy.
+    there on BLAS's products beat the compiled loops, so "auto" picks NumPy. The
+    ``step`` activation always runs on NumPy: the compiled loops have no step, and a
+    network of steps learns nothing (its gradient is 0), so there is nothing to speed up.
     """
+    if activation == "step" and requested in ("auto", *ENGINES):
+        return "numpy"
     if requested == "auto":
         if batch_size is not None and batch_size >= BLAS_FROM_BATCH:
             return "numpy"

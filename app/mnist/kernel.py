@@ -53,6 +53,7 @@ class NumpyKernel:
         self.network = network
         self.block = block  # rows per evaluation pass
         self._relu = network.activation == "relu"
+        self._step = network.activation == "step"
         self._softmax = network.cost_name == "cross_entropy"
         self._ones_row = np.ones((1, network.sizes[-1]), network.dtype)
         # 0-d arrays, not Python floats: NumPy converts a Python scalar on every call (~0.3 µs)
@@ -179,6 +180,8 @@ class NumpyKernel:
             z += tile
             if layer < last and self._relu:
                 np.maximum(z, 0.0, out=z)
+            elif self._step and (layer < last or not self._softmax):
+                np.heaviside(z, 0.0, out=z)  # 1 where z > 0, else 0
             elif layer < last or not self._softmax:
                 _sigmoid(z, self._half)
             a = z
@@ -188,6 +191,9 @@ class NumpyKernel:
         error, delta = b.primes[last], b.deltas[last]
         np.subtract(a, y, out=error)
         cost = float(np.dot(b.error, b.error))
+        if self._step:  # ∂C/∂z = 2(a − y)·step'(z)/n = 0
+            delta.fill(0.0)
+            return cost
         np.subtract(self._one, a, out=delta)
         delta *= a
         delta *= error
@@ -216,7 +222,11 @@ class NumpyKernel:
         return cost
 
     def _hidden_prime(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """f'(z) of a hidden layer from its activation a: σ' = a(1 − a), relu' = (a > 0)."""
+        """f'(z) of a hidden layer from its activation a: σ' = a(1 − a), relu' = (a > 0),
+        step' = 0."""
+        if self._step:
+            out.fill(0.0)
+            return out
         if self._relu:
             return np.sign(a, out=out)  # a ≥ 0: 1 where a > 0, else 0
         np.subtract(self._one, a, out=out)

@@ -13,6 +13,10 @@ Departures from the book, all deliberate:
 - ``activation="relu"`` changes the hidden layers only; with the quadratic cost
   the output layer stays sigmoid (outputs in (0, 1), comparable to a one-hot
   label), with cross-entropy it is softmax;
+- ``activation="step"`` (1 where z > 0, else 0) is the teaching counter-example:
+  every neuron, the output layer's too under the quadratic cost, is a step whose
+  derivative is 0, so every gradient is 0 and the cost cannot descend — why
+  neurons must be smooth. (With cross-entropy the softmax output still learns.)
 - every array keeps the network's dtype (float32 by default, float64 for checks):
   scalars are Python floats, which never upcast a float32 array.
 """
@@ -24,7 +28,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "COSTS", "Network", "sigmoid", "sigmoid_prime", "relu", "relu_prime"]
+__all__ = [
+    "ACTIVATIONS",
+    "COSTS",
+    "Network",
+    "relu",
+    "relu_prime",
+    "sigmoid",
+    "sigmoid_prime",
+    "step",
+    "step_prime",
+]
 
 
 #: Below these z, e^−z would overflow. σ(z) < 2e-38 (float32), < 3e-308 (float64) there,
@@ -57,7 +71,21 @@ def relu_prime(z: np.ndarray) -> np.ndarray:
     return (z > 0).astype(z.dtype)
 
 
-ACTIVATIONS = {"sigmoid": (sigmoid, sigmoid_prime), "relu": (relu, relu_prime)}
+def step(z: np.ndarray) -> np.ndarray:
+    """The Heaviside step: 1 where z > 0, else 0 (a perceptron's all-or-nothing neuron)."""
+    return (z > 0).astype(z.dtype)
+
+
+def step_prime(z: np.ndarray) -> np.ndarray:
+    """The step's derivative: 0 wherever it exists (everywhere but z = 0, taken as 0 there)."""
+    return np.zeros_like(z)
+
+
+ACTIVATIONS = {
+    "sigmoid": (sigmoid, sigmoid_prime),
+    "relu": (relu, relu_prime),
+    "step": (step, step_prime),
+}
 COSTS = ("quadratic", "cross_entropy")
 DTYPES = (np.float32, np.float64)
 
@@ -165,7 +193,9 @@ class Network:
         return zs, activations
 
     def _output(self, z: np.ndarray) -> np.ndarray:
-        return softmax(z) if self.cost_name == "cross_entropy" else sigmoid(z)
+        if self.cost_name == "cross_entropy":
+            return softmax(z)
+        return step(z) if self.activation == "step" else sigmoid(z)
 
     def activations(self, x: np.ndarray) -> list[np.ndarray]:
         """Return the hidden layers' activations for one input x (n_in,) — for the diagram."""
@@ -232,6 +262,8 @@ class Network:
     def _output_delta(self, a: np.ndarray, error: np.ndarray) -> np.ndarray:
         """∂C/∂z of the output layer (error = a − y), divided by the batch size (the mean)."""
         scale = 1.0 / len(a)
+        if self.cost_name == "quadratic" and self.activation == "step":
+            return np.zeros_like(a)  # ∂C/∂z = 2(a − y)·step'(z) / n = 0
         if self.cost_name == "quadratic":
             # C = Σ (a − y)² / n with a = σ(z): ∂C/∂z = 2(a − y)·σ'(z) / n, σ' = a(1 − a).
             delta = 1.0 - a

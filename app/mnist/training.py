@@ -33,6 +33,8 @@ MAX_LAYER_SIZE = 512
 MAX_BATCH = 60_000
 MAX_EPOCHS = 1000
 MAX_LR = 1000.0
+#: the batch size that means every training digit in every step: full-batch gradient descent
+FULL_BATCH = "full"
 #: evaluate()'s training cost uses at most this many samples, to stay fast
 TRAIN_EVAL_SAMPLES = 10_000
 #: digits augmented at a time ahead of the batches (~10 ms of work: never a visible stall)
@@ -48,7 +50,7 @@ class TrainConfig:
     cost: str = "quadratic"
     optimizer: str = "gd"
     lr: float = 3.0
-    batch_size: int = 10
+    batch_size: int | str = 10  # or "full": the whole training set every step
     epochs: int = 30
     shuffle_labels: bool = False
     augment: bool = False  # each epoch's digits shifted, rotated, scaled, re-inked (augment.py)
@@ -67,7 +69,8 @@ class TrainConfig:
         _check_choice("cost", self.cost, COSTS)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_lr(self.lr)
-        _check_int("batch size", self.batch_size, 1, MAX_BATCH)
+        if self.batch_size != FULL_BATCH:
+            _check_int("batch size", self.batch_size, 1, MAX_BATCH)
         _check_int("epochs", self.epochs, 1, MAX_EPOCHS)
         _check_int("seed", self.seed, 0, 2**32 - 1)
         _check_int("eval_every", self.eval_every, 1, 10**9)
@@ -131,10 +134,13 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, data: Dataset, engine: str = "auto") -> None:
         config.validate()
-        self.engine = resolve_engine(engine, config.batch_size)
         self.config = config
         self.data = data
         x_train = np.ascontiguousarray(data.x_train, dtype=np.float32)
+        self.n_train = len(x_train)
+        full = config.batch_size == FULL_BATCH
+        self.batch_size = self.n_train if full else min(config.batch_size, self.n_train)
+        self.engine = resolve_engine(engine, self.batch_size, config.activation)
         sizes = (x_train.shape[1], *config.hidden, N_CLASSES)
         self.network = Network(sizes, config.activation, config.cost, config.seed)
         self.optimizer = make_optimizer(config.optimizer, config.lr, config.hyper)
@@ -147,8 +153,6 @@ class Trainer:
         self.y_test = np.asarray(data.y_test)
         self.onehot_train = _one_hot(y_train)  # made once; batches are row selections of it
         self.onehot_test = _one_hot(self.y_test)
-        self.n_train = len(x_train)
-        self.batch_size = min(config.batch_size, self.n_train)
         self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.step = 0

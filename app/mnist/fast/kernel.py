@@ -46,6 +46,8 @@ class NumbaKernel:
     def __init__(
         self, network: Network, block: int = BLOCK_ROWS, split_from: int = SPLIT_FROM
     ) -> None:
+        if network.activation not in ("sigmoid", "relu"):
+            raise ValueError(f"the Numba engine has no {network.activation!r} activation")
         self.network = network
         self.block = block
         self.split_from = split_from  # batch size from which two threads share a step
