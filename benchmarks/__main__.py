@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import references, stream, training
+from benchmarks import browser_stream, references, stream, training
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ENGINES = ("numpy", "numba")
@@ -175,15 +175,27 @@ def table(results: dict) -> str:
     if s:
         lines += [
             "",
-            "surface run at speed 0 delivered to a client: "
+            "surface run at speed 0 delivered to a Python client: "
             f"{s['surface_steps_per_second']:,.0f} steps/s",
             f"`set` round trip while streaming: p50 {s['set_round_trip_ms_p50']:.1f} ms, "
             f"p99 {s['set_round_trip_ms_p99']:.1f} ms",
+            *_tab_lines(results.get("browser_stream")),
             "classify a 280×280 canvas (server time: parse, check, classify): "
             f"{results['classify_ms']['gray8']:.2f} ms as gray8 bytes (the page), "
             f"{results['classify_ms']['pixels']:.2f} ms as a list of numbers",
         ]
     return "\n".join(lines)
+
+
+def _tab_lines(tab: dict | None) -> list[str]:
+    if not tab:
+        return []
+    return [
+        "the same in a Chromium tab (the page's client, benchmarks.browser_stream): "
+        f"{tab['tab_steps_per_s']:,.0f} steps/s,",
+        f"  `set` round trip p50 {tab['tab_set_p50_ms']:.1f} ms, "
+        f"p99 {tab['tab_set_p99_ms']:.1f} ms",
+    ]
 
 
 def main() -> None:
@@ -211,6 +223,7 @@ def main() -> None:
     }
     if not args.training_only:
         results["stream"] = stream.measure(repeats=max(3, repeats // 2))
+        results["browser_stream"] = browser_stream.measure(repeats=max(3, repeats // 2))
         results["classify_ms"] = classify_time()
     print(table(results))
     RESULTS.mkdir(exist_ok=True)

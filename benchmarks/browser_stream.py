@@ -1,0 +1,107 @@
+"""Surface-run streaming as a browser tab gets it: steps per second and `set` round trips.
+
+The page's client is a Chromium tab, not Python: a Python client's figures did not
+carry over (285k against 91k steps/s). So this opens the app in headless Chromium
+(Playwright, Debian's /usr/bin/chromium) and runs, inside the page, the client the
+page runs (static/common/socket.js: ``JSON.parse`` every message, then ack it),
+against a ``gdviz serve`` in its own process:
+
+- steps/s: one full-speed run (speed 0) of 1,000,000 steps, counted over a few seconds;
+- `set` round trip: a `set` of a new lr every 40 ms during that run, timed from
+  the send to the first step that carries the new lr (p50, p99 over the sets).
+
+``python -m benchmarks.browser_stream`` prints medians over several runs beside the
+Python client's figures (benchmarks.stream) from the same server.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+
+from benchmarks import stream
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"]
+
+# The page's client, measuring: every message parsed and acknowledged as Socket does.
+CLIENT = """
+async ({seconds, setEvery}) => {
+  const ws = new WebSocket(location.origin.replace("http", "ws") + "/ws/descent");
+  await new Promise((ok, fail) => { ws.onopen = ok; ws.onerror = fail; });
+  let received = 0, steps = 0, first = null, last = null;
+  let pending = null;  // {lr, sent}
+  const trips = [];
+  let k = 0, timer = null;
+  const done = new Promise((resolve) => {
+    ws.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      received += 1;
+      ws.send(`{"type":"ack","received":${received}}`);
+      if (message.type !== "steps") return;
+      const now = performance.now();
+      if (first === null) {
+        first = now;
+        timer = setInterval(() => {
+          k += 1;
+          const lr = 1e-6 * (2 + (k % 7)) + k * 1e-12;  // small: 1M steps never converge
+          pending = {lr, sent: performance.now()};
+          ws.send(JSON.stringify({type: "set", lr}));
+        }, setEvery);
+      }
+      steps += message.steps.length;
+      last = now;
+      if (pending !== null) {
+        for (const step of message.steps) {
+          if (step.lr === pending.lr) { trips.push(now - pending.sent); pending = null; break; }
+        }
+      }
+      if (now - first > seconds * 1000) { clearInterval(timer); resolve(); }
+    };
+  });
+  ws.send(JSON.stringify({type: "start", surface: "rosenbrock", max_steps: 1000000, speed: 0,
+                          runs: [{id: "a", start: [-1.5, 2], optimizer: "gd", lr: 2e-6}]}));
+  const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error("no steps")), 30000));
+  await Promise.race([done, timeout]);
+  ws.close();
+  return {rate: steps / ((last - first) / 1000), trips};
+}
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(repeats: int = 5, seconds: float = 3.0) -> dict:
+    """Medians over ``repeats`` tab sessions of steps/s, set p50 and p99 (ms)."""
+    from playwright.sync_api import sync_playwright
+
+    rates, p50s, p99s = [], [], []
+    with stream.server_process() as (url, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.goto(url.replace("ws://", "http://") + "/docs")  # same origin, no plots running
+        for _ in range(repeats):
+            result = page.evaluate(CLIENT, {"seconds": seconds, "setEvery": 40})
+            rates.append(result["rate"])
+            p50s.append(percentile(result["trips"], 0.5))
+            p99s.append(percentile(result["trips"], 0.99))
+        browser.close()
+    return {
+        "tab_steps_per_s": statistics.median(rates),
+        "tab_set_p50_ms": statistics.median(p50s),
+        "tab_set_p99_ms": statistics.median(p99s),
+        "runs": repeats,
+    }
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    print(json.dumps(measure(repeats=3 if quick else 5), indent=2))
+
+
+if __name__ == "__main__":
+    main()
