@@ -34,11 +34,14 @@ async ({seconds, setEvery}) => {
   let pending = null;  // {lr, sent}
   const trips = [];
   let k = 0, timer = null;
-  const done = new Promise((resolve) => {
+  const done = new Promise((resolve, reject) => {
     ws.onmessage = (event) => {
       const message = JSON.parse(event.data);
       received += 1;
       ws.send(`{"type":"ack","received":${received}}`);
+      if (message.type === "error" || (message.type === "status" && message.state !== "running")) {
+        reject(new Error(`the run ended early: ${event.data}`));
+      }
       if (message.type !== "steps") return;
       const now = performance.now();
       if (first === null) {
@@ -62,9 +65,14 @@ async ({seconds, setEvery}) => {
   });
   ws.send(JSON.stringify({type: "start", surface: "rosenbrock", max_steps: 1000000, speed: 0,
                           runs: [{id: "a", start: [-1.5, 2], optimizer: "gd", lr: 2e-6}]}));
-  const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error("no steps")), 30000));
-  await Promise.race([done, timeout]);
-  ws.close();
+  const timeout = new Promise((_, fail) =>
+    setTimeout(() => fail(new Error(`stalled: ${steps} steps in ${received} messages`)), 30000));
+  try {
+    await Promise.race([done, timeout]);
+  } finally {
+    clearInterval(timer);
+    ws.close();
+  }
   return {rate: steps / ((last - first) / 1000), trips};
 }
 """
