@@ -1,4 +1,4 @@
-"""``/api/surfaces``: the surfaces, a point's value and gradient, a contour grid.
+"""``/api/surfaces``: the surfaces, a point's value, gradient and Hessian, a contour grid.
 
 The handlers only check input and translate: the maths lives in app.surfaces.
 Nothing non-finite ever leaves: coordinates are limited to |·| ≤ 1e6, and a value
@@ -44,10 +44,14 @@ class SurfaceInfo(BaseModel):
 
 
 class Evaluation(BaseModel):
-    """f and its exact gradient at one point."""
+    """f, its exact gradient and its exact Hessian at one point."""
 
     value: float
     gradient: Pair = Field(description="(∂f/∂x, ∂f/∂y)")
+    hessian: tuple[Pair, Pair] | None = Field(
+        description="((fxx, fxy), (fxy, fyy)); null where f has no finite second derivative"
+        " (Ackley's cone tip)"
+    )
 
 
 class Grid(BaseModel):
@@ -98,7 +102,7 @@ def list_surfaces() -> list[SurfaceInfo]:
 
 @router.get("/{name}/eval", response_model=Evaluation)
 def evaluate(name: SurfaceName, x: Coordinate, y: Coordinate) -> Evaluation:
-    """f(x, y) and the exact gradient (∂f/∂x, ∂f/∂y) at one point."""
+    """f(x, y), the exact gradient (∂f/∂x, ∂f/∂y) and Hessian at one point."""
     surface = _surface(name)
     _check_coordinate("x", x)
     _check_coordinate("y", y)
@@ -112,7 +116,20 @@ def evaluate(name: SurfaceName, x: Coordinate, y: Coordinate) -> Evaluation:
         raise HTTPException(
             422, f"f or its gradient overflows at ({x:g}, {y:g}): try a point nearer the domain"
         )
-    return Evaluation(value=value, gradient=(gx, gy))
+    return Evaluation(value=value, gradient=(gx, gy), hessian=_hessian_at(surface, x, y))
+
+
+def _hessian_at(surface: Surface, x: float, y: float) -> tuple[Pair, Pair] | None:
+    with np.errstate(all="ignore"):
+        try:
+            (hxx, hxy), (_, hyy) = surface.hessian(x, y)
+            entries = float(hxx), float(hxy), float(hyy)
+        except ArithmeticError:
+            return None
+    if not all(math.isfinite(v) for v in entries):
+        return None
+    hxx, hxy, hyy = entries
+    return (hxx, hxy), (hxy, hyy)
 
 
 @router.get("/{name}/grid", response_model=Grid)
