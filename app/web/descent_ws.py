@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, WebSocket
 
 from app.descent import DescentRun, Step
+from app.formula import FormulaError, formula_surface
 from app.settings import Settings
 from app.surfaces import SURFACES
 from app.web.connection import Connection
@@ -117,7 +118,13 @@ class DescentSession:
         getattr(self, f"_on_{message.type}")(message)
 
     def _on_start(self, message: Start) -> None:
-        surface = SURFACES[message.surface]
+        if message.surface == "custom":
+            try:  # parsed once per formula and domain (cached), small and bounded
+                surface = formula_surface(message.formula, message.domain)
+            except FormulaError as problem:
+                raise BadMessage(f"formula: {problem}") from None
+        else:
+            surface = SURFACES[message.surface]
         slots: dict[str, RunSlot] = {}
         for index, spec in enumerate(message.runs):
             run_id = spec.id or RUN_LETTERS[index]
