@@ -55,6 +55,7 @@ export function saveHash(state) {
     speed: String(state.speed),
     starts: starts.join(";"),
   });
+  if (state.surface.name === "custom") params.set("formula", state.surface.text);
   history.replaceState(null, "", `#${params}`);
 }
 
@@ -82,5 +83,6 @@ export function readHash(hash) {
     lr: lr !== null && lr >= 1e-5 && lr <= 10 ? lr : null,
     speed: SPEEDS.includes(speed) ? speed : null,
     starts,
+    formula: params.get("formula"), // the typed formula, when surface=custom
   };
 }
