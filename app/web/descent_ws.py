@@ -17,10 +17,12 @@ into its ``outbox``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
@@ -278,7 +280,18 @@ class DescentConnection(Connection):
         self.session = DescentSession(self.outbox)
         self._last = self._began = asyncio.get_running_loop().time()
 
-    def handle(self, message: ClientMessage) -> None:
+    def handle(self, message: ClientMessage) -> Any:
+        if isinstance(message, Start) and message.surface == "custom":
+            return self._start_custom(message)
+        self.session.handle(message)
+        return None
+
+    async def _start_custom(self, message: Start) -> None:
+        """Parse and differentiate a typed formula in a worker thread first (a long one takes
+        SymPy a second or two), so the event loop serves everyone else meanwhile; the start
+        then finds it in app.formula's cache."""
+        with contextlib.suppress(FormulaError):  # the start itself reports it
+            await asyncio.to_thread(formula_surface, message.formula, message.domain)
         self.session.handle(message)
 
     @property
