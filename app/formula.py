@@ -281,6 +281,8 @@ def _checked(expression: sp.Expr, where: str) -> sp.Expr:
     """Refuse a result SymPy made infinite or undefined (1/0, log(0), 0^-1)."""
     if expression.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
         raise FormulaError(f"the formula is infinite or undefined {where}")
+    if expression.has(sp.I) or (expression.is_number and _size(expression) is None):
+        raise FormulaError(f"the formula is not a real number {where} (e.g. log or √ of −1)")
     return expression
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app import formula as formula_module
 from app.descent import DescentRun
@@ -304,3 +306,25 @@ def test_the_socket_runs_a_formula_and_survives_a_bad_one(client):
                     break
         assert message["state"] == "converged"
         assert steps[0]["x"] == 1.5 and abs(steps[-1]["x"]) < 1e-5
+
+
+ALPHABET = "xyepi0123456789.+-*/^() ,sincotaexplgqrbh'[]_=<>%&|!:@~#;\\"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=60) | st.text(max_size=30))
+def test_any_text_is_a_formula_or_a_refusal(text):
+    """Whatever is typed: a formula, or a FormulaError — never another exception."""
+    try:
+        formula = compile_formula(text)
+    except FormulaError as problem:
+        assert str(problem)
+        return
+    value = formula.value(np.array([0.5, -1.5]), np.array([2.0, 0.25]))
+    assert value.shape == (2,) and value.dtype == float
+
+
+@pytest.mark.parametrize("text", ["log(-1)", "sqrt(-4) + x", "(-1)^(1/3) * x", "x + log(-2)"])
+def test_complex_numbers_are_refused(text):
+    with pytest.raises(FormulaError, match="not a real number"):
+        compile_formula(text)
