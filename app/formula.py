@@ -320,6 +320,9 @@ def _numpy(expression: sp.Expr) -> Callable:
 
 def _call(function: Callable, x, y):
     """Evaluate in float64 NumPy (inf and NaN, never an exception), in the inputs' shape."""
+    if type(x) is float and type(y) is float:  # a descent step: the hot path, kept short
+        with np.errstate(all="ignore"):
+            return float(function(np.float64(x), np.float64(y)))
     xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     with np.errstate(all="ignore"):
         result = np.asarray(function(xa, ya), dtype=float)
