@@ -8,12 +8,20 @@ import { escapeHtml } from "../common/format.js";
 export const EXAMPLE = "sin(x)*cos(y) + 0.1*(x^2+y^2)";
 const $ = (id) => document.getElementById(id);
 
-/** Ask the server about `text`: {info} when it is a formula, {error} (a sentence) when not. */
-export async function checkFormula(text) {
+export const DEFAULT_DOMAIN = [
+  [-5, 5],
+  [-5, 5],
+];
+
+/**
+ * Ask the server about `text` over `domain`: {info} when it is a formula, {error} (a
+ * sentence) when not.
+ */
+export async function checkFormula(text, domain = DEFAULT_DOMAIN) {
   const response = await fetch("/api/formulas", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ formula: text }),
+    body: JSON.stringify({ formula: text, domain }),
   });
   const body = await response.json().catch(() => ({}));
   if (response.ok) return { info: body };
@@ -48,17 +56,40 @@ export function surfaceQuery(surface) {
   return `&${params}`;
 }
 
-/** Enter (or the Apply button) applies the field's text. */
+/** The domain field's four numbers "xmin, xmax, ymin, ymax" as [[x0, x1], [y0, y1]]; or null. */
+export function readDomain(text) {
+  const numbers = text
+    .split(/[\s,;×[\]]+/)
+    .filter(Boolean)
+    .map(Number);
+  if (numbers.length !== 4 || !numbers.every(Number.isFinite)) return null;
+  return [numbers.slice(0, 2), numbers.slice(2)];
+}
+
+export function showDomain(domain) {
+  $("formula-domain").value = domain.flat().join(", ");
+}
+
+/** Enter in either field (or the Apply button) applies the formula over the domain given. */
 export function wireFormula(apply) {
-  const field = $("formula");
-  field.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") {
-      e.preventDefault();
-      apply(field.value.trim() || EXAMPLE);
+  const go = () => {
+    const domain = readDomain($("formula-domain").value);
+    if (!domain) {
+      showFormulaError("the domain is four numbers: xmin, xmax, ymin, ymax (e.g. -5, 5, -5, 5)");
+      return;
     }
-  });
-  $("formula-apply").addEventListener("click", () => apply(field.value.trim() || EXAMPLE));
-  field.addEventListener("input", () => showFormulaError(""));
+    apply($("formula").value.trim() || EXAMPLE, domain);
+  };
+  for (const field of [$("formula"), $("formula-domain")]) {
+    field.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        go();
+      }
+    });
+    field.addEventListener("input", () => showFormulaError(""));
+  }
+  $("formula-apply").addEventListener("click", go);
 }
 
 export function showFormulaError(message) {

@@ -8,7 +8,10 @@ import { attachPointer } from "./drag.js";
 import {
   checkFormula,
   customSurface,
+  DEFAULT_DOMAIN,
   EXAMPLE,
+  readDomain,
+  showDomain,
   showDerivatives,
   showFormulaError,
   surfaceQuery,
@@ -278,9 +281,10 @@ function flushMove() {
 }
 
 /** Check `text` on the server; show it as the "custom" surface, or say what is wrong. */
-async function applyFormula(text, starts = [], lr = null) {
+async function applyFormula(text, domain = DEFAULT_DOMAIN, starts = [], lr = null) {
   $("formula").value = text;
-  const { info, error } = await checkFormula(text);
+  showDomain(domain);
+  const { info, error } = await checkFormula(text, domain);
   if (error) {
     showFormulaError(error);
     return false;
@@ -300,7 +304,8 @@ async function applyHash() {
   if (saved.speed !== null) state.speed = saved.speed;
   const fallback = state.surfaces.himmelblau ? "himmelblau" : Object.keys(state.surfaces)[0];
   if (saved.surface === "custom" && saved.formula) {
-    if (await applyFormula(saved.formula, saved.starts, saved.lr)) return;
+    const domain = saved.domain || DEFAULT_DOMAIN;
+    if (await applyFormula(saved.formula, domain, saved.starts, saved.lr)) return;
   }
   const name =
     state.surfaces[saved.surface] && saved.surface !== "custom" ? saved.surface : fallback;
@@ -314,7 +319,7 @@ async function main() {
   for (const s of list) state.surfaces[s.name] = s;
   fillSurfaces(list);
   $("surface-select").add(new Option("Your formula", "custom"));
-  wireFormula((text) => applyFormula(text));
+  wireFormula((text, domain) => applyFormula(text, domain));
   wireControls({
     selectSurface: (name) =>
       name === "custom" ? selectCustom() : (showFormulaError(""), loadSurface(name)),
@@ -339,7 +344,8 @@ async function main() {
 /** "Your formula" in the select: the field's formula, or an example when it is empty. */
 async function selectCustom() {
   const text = $("formula").value.trim() || EXAMPLE;
-  if (!(await applyFormula(text)) && state.surface) showControls(state); // back to the shown one
+  const domain = readDomain($("formula-domain").value) || DEFAULT_DOMAIN;
+  if (!(await applyFormula(text, domain)) && state.surface) showControls(state); // the shown one
 }
 
 main().catch((error) => {

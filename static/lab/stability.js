@@ -91,7 +91,7 @@ export class StabilityHint {
     if (ADAPTIVE.includes(optimizer)) {
       html = `<span class="muted">${optimizer}: adaptive steps, no fixed lr limit</span>`;
     } else if (!this.hessian) {
-      html = `<span class="muted">lr limit: no curvature here</span>`;
+      html = `<span class="muted">lr limit: the curvature is undefined here</span>`;
     } else {
       const limit = lrLimit(this.hessian, optimizer);
       const lambda = num(lambdaMax(this.hessian), 3);

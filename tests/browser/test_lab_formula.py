@@ -61,6 +61,7 @@ def test_a_typed_formula_becomes_a_surface(live_server, page, screenshot_dir):
     assert page.evaluate(f"{STATE}.surface.name") == "himmelblau"
     apply_formula(page, "__import__('os').system('id')")
     expect(page.locator("#formula-error")).to_contain_text("column 1")
+    page.screenshot(path=str(screenshot_dir / "lab-formula-error.png"))
 
     # a good one: contour, 3-D and cost drawn for it; its exact gradient and Hessian shown
     apply_formula(page, QUADRATIC)
@@ -129,6 +130,24 @@ def test_a_typed_formula_becomes_a_surface(live_server, page, screenshot_dir):
     )
     assert page.locator("#formula").input_value() == QUADRATIC
     assert page.evaluate(f"{STATE}.lr") == 0.314
+
+    # another domain, typed beside the formula: the plots span it, the link keeps it
+    page.locator("#formula-domain").fill("-2, 2, -1, 3")
+    page.locator("#formula-domain").press("Enter")
+    wait(page, f"{STATE}.surface.domain[1][1] === 3 && {STATE}.runs[0].steps.length === 1")
+    field = page.evaluate("document.getElementById('contour-field').data[0]")
+    assert (field["x"][0], field["x"][-1], field["y"][0], field["y"][-1]) == (-2, 2, -1, 3)
+    start = page.evaluate(f"{STATE}.runs[0].steps[0]")
+    assert (start["x"], start["y"]) == pytest.approx((1.2, 1.8))  # 80 %, 70 % across
+    assert "domain=-2%2C2%2C-1%2C3" in page.url
+    page.locator("#formula-domain").fill("2, -2, 0, 1")
+    page.locator("#formula-domain").press("Enter")
+    expect(page.locator("#formula-error")).to_contain_text("xmin < xmax")
+    page.goto("about:blank")
+    page.goto(live_server + "/#surface=custom&formula=x%5E2&domain=0,1,0,2&starts=0.5,1")
+    wait(page, f"{ON_CUSTOM} && {STATE}.surface.domain[1][1] === 2")
+    assert page.locator("#formula-domain").input_value() == "0, 1, 0, 2"
+    assert page.evaluate(f"{STATE}.runs[0].steps[0].x") == 0.5
 
     # back to a built-in surface; "Your formula" in the select brings the formula back
     page.select_option("#surface-select", "bowl")
