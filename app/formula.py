@@ -282,7 +282,9 @@ def _checked(expression: sp.Expr, where: str) -> sp.Expr:
     if expression.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
         raise FormulaError(f"the formula is infinite or undefined {where}")
     if expression.has(sp.I) or (expression.is_number and _size(expression) is None):
-        raise FormulaError(f"the formula is not a real number {where} (e.g. log or √ of −1)")
+        raise FormulaError(
+            f"the formula is not a finite real number {where} (too large, or e.g. log or √ of −1)"
+        )
     return expression
 
 
@@ -293,7 +295,10 @@ def _check_numbers(expression: sp.Expr) -> None:
         except (OverflowError, TypeError):
             finite = False
         if not finite:
-            raise FormulaError(f"the number {show(number)[:40]} is too large for floating point")
+            raise FormulaError(
+                f"the formula or its derivatives contain {show(number)[:40]}: "
+                "not a finite floating-point number"
+            )
 
 
 def _symbol(op: ast.AST) -> str:
