@@ -8,6 +8,7 @@ import { num } from "../common/format.js";
 
 export const ADAPTIVE = ["adagrad", "rmsprop", "adam"];
 const MOMENTUM = 0.9; // the page runs torch's default momentum
+const ASK_EVERY_MS = 200;
 const WORDS = { gd: "plain GD", momentum: "momentum β = 0.9", nesterov: "Nesterov β = 0.9" };
 
 /** The larger eigenvalue of the symmetric 2×2 matrix [[a, b], [b, c]]. */
@@ -44,6 +45,7 @@ export class StabilityHint {
     this.where = ""; // "current point" or "minimum reached"
     this.asked = null; // the point and surface of the newest request
     this.busy = false;
+    this.lastAsk = -Infinity;
     this.pending = null;
     el.addEventListener("click", (e) => {
       const button = e.target.closest("button");
@@ -68,9 +70,13 @@ export class StabilityHint {
 
   async fetchNext(state) {
     if (this.busy || !this.pending) return;
-    const { url, ended } = this.pending;
-    this.pending = null;
     this.busy = true;
+    // at most ASK_EVERY_MS apart: a fast run moves every frame, the hint needs a few a second
+    const wait = this.lastAsk + ASK_EVERY_MS - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    this.lastAsk = performance.now();
+    const { url, ended } = this.pending; // the newest point asked for
+    this.pending = null;
     try {
       const response = await fetch(url);
       const body = response.ok ? await response.json() : null;
