@@ -35,8 +35,11 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_EXPONENT",
     "MAX_LENGTH",
+    "check_domain",
+    "compile_formula",
     "formula_surface",
     "parse_formula",
+    "show",
 ]
 
 MAX_LENGTH = 200  # characters

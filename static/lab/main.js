@@ -166,6 +166,11 @@ async function loadSurface(name, starts = [], lr = null) {
   }
   const grid = await response.json();
   if (ticket !== loading) return; // another surface was chosen meanwhile
+  if (!grid.z.some((row) => row.some((z) => z !== null))) {
+    showFormulaError("f is not defined anywhere on this domain: try another domain");
+    if (state.surface) showControls(state);
+    return false;
+  }
   Object.assign(state, { surface, lr: lr ?? surface.default_lr, nextRun: 0 });
   const points = starts.length ? starts : [surface.default_start];
   state.runs = points.map((p) => newRun(state, clampToDomain(surface, p)));
@@ -291,8 +296,7 @@ async function applyFormula(text, domain = DEFAULT_DOMAIN, starts = [], lr = nul
   }
   showFormulaError("");
   state.surfaces.custom = customSurface(text, info);
-  await loadSurface("custom", starts, lr);
-  return true;
+  return (await loadSurface("custom", starts, lr)) !== false;
 }
 
 // --- start-up --------------------------------------------------------------------------------

@@ -169,6 +169,12 @@ def test_holes_where_a_formula_is_undefined(live_server, page, screenshot_dir):
     expect(page.locator("#status")).to_contain_text("diverged")
     assert "NaN" not in page.locator("#status").inner_text()
 
+    # undefined on the whole domain: said under the field, and the surface on show stays
+    page.locator("#formula").fill("log(x - 10)")
+    page.locator("#formula").press("Enter")
+    expect(page.locator("#formula-error")).to_contain_text("not defined anywhere on this domain")
+    assert page.evaluate(f"{STATE}.surface.text") == "log(x)+y^2"
+
 
 def test_the_page_and_the_server_compute_the_same_limit(live_server, page):
     """static/lab/stability.js against app/stability.py on random Hessians and optimizers."""
