@@ -107,6 +107,27 @@ def test_a_typed_formula_becomes_a_surface(live_server, page, screenshot_dir):
         assert slope == pytest.approx(norm * math.cos(theta), abs=1e-12)
     assert max(curve["y"]) == pytest.approx(norm) and min(curve["y"]) == pytest.approx(-norm)
     expect(page.locator("#directional-caption")).to_contain_text(f"|∇f| = {norm:.3g}: the steepest")
+    # the dial: ∇f at the gradient's angle on the plane (SVG turns clockwise, hence −)
+    arrows = page.locator("#direction-dial g.arrow")
+    ascent = arrows.nth(1).get_attribute("transform")
+    angle = math.degrees(math.atan2(start["g"][1], start["g"][0]))
+    assert ascent.startswith("rotate(") and float(ascent[7:].split(")")[0]) == pytest.approx(-angle)
+    # hovering the plot at θ = π/2 turns u a quarter turn from ∇f: a level direction
+    box = page.locator("#directional").bounding_box()
+    px, py = page.evaluate(
+        """() => {
+            const gd = document.getElementById('directional');
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return [xa._offset + xa.l2p(Math.PI / 2), ya._offset + ya.l2p(0)];
+        }"""
+    )
+    page.mouse.move(box["x"] + px, box["y"] + py)
+    u = page.locator("#direction-dial g.arrow.u")
+    expect(u).to_be_visible()
+    assert float(u.get_attribute("data-theta")) == pytest.approx(math.pi / 2, abs=0.02)
+    turned = float(u.get_attribute("transform")[7:].split(")")[0])
+    assert turned == pytest.approx(-angle - 90, abs=1.5)
+    page.mouse.move(0, 0)
 
     # a run on the formula converges to its minimum (0, 0) below the limit
     page.locator("#speed").fill("13")
