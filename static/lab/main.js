@@ -146,7 +146,8 @@ function explainPoint() {
   const urlAt = (x, y) =>
     `/api/surfaces/${encodeURIComponent(surface.name)}/eval?x=${x}&y=${y}${surfaceQuery(surface)}`;
   const ended = run.state !== "running" && run.state !== "paused";
-  stability.follow(urlAt, `${surface.name}|${surface.text || ""}`, step, ended, state);
+  const key = `${surface.name}|${surface.text || ""}`;
+  stability.follow(urlAt, key, step, ended, state, surface.minima);
 }
 
 // --- what the controls do -------------------------------------------------------------------

@@ -37,6 +37,19 @@ export function justBelow(limit) {
  * The #stability element: asks the server for the exact Hessian at the current point (one
  * request at a time; the newest point wins) and shows the limit for the chosen optimizer.
  */
+async function hessianFrom(url) {
+  const response = await fetch(url);
+  return response.ok ? (await response.json()).hessian : null;
+}
+
+function nearestPoint(points, { x, y }) {
+  let best = null;
+  for (const p of points) {
+    if (!best || Math.hypot(p[0] - x, p[1] - y) < Math.hypot(best[0] - x, best[1] - y)) best = p;
+  }
+  return best;
+}
+
 export class StabilityHint {
   constructor(el, onSetLr) {
     this.el = el;
@@ -56,13 +69,20 @@ export class StabilityHint {
   /**
    * Follow the current point `step` of the focus run (`ended`: the run stopped there);
    * `urlAt(x, y)` is the surface's eval route for a point, `surfaceKey` names the surface.
+   * Where nothing curves upwards (near a maximum or a saddle) the hint falls back to the
+   * surface's listed minimum nearest the point, saying so.
    */
-  follow(urlAt, surfaceKey, step, ended, state) {
+  follow(urlAt, surfaceKey, step, ended, state, minima = []) {
     if (!step) return;
     const key = `${surfaceKey}|${step.x}|${step.y}|${ended}`;
     if (key !== this.asked) {
       this.asked = key;
-      this.pending = { url: urlAt(step.x, step.y), ended };
+      const nearest = nearestPoint(minima, step);
+      this.pending = {
+        url: urlAt(step.x, step.y),
+        ended,
+        fallback: nearest && { url: urlAt(...nearest), at: nearest },
+      };
       this.fetchNext(state);
     }
     this.render(state);
@@ -75,13 +95,16 @@ export class StabilityHint {
     const wait = this.lastAsk + ASK_EVERY_MS - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     this.lastAsk = performance.now();
-    const { url, ended } = this.pending; // the newest point asked for
+    const { url, ended, fallback } = this.pending; // the newest point asked for
     this.pending = null;
     try {
-      const response = await fetch(url);
-      const body = response.ok ? await response.json() : null;
-      this.hessian = body ? body.hessian : null;
+      this.hessian = await hessianFrom(url);
       this.where = ended ? "at the point reached" : "at the current point";
+      const curvesUp = this.hessian && lambdaMax(this.hessian) > 0;
+      if (!curvesUp && fallback) {
+        this.hessian = await hessianFrom(fallback.url);
+        this.where = `at the nearest minimum (${fallback.at.map((v) => num(v, 3)).join(", ")})`;
+      }
     } catch {
       this.hessian = null;
     }
@@ -97,7 +120,7 @@ export class StabilityHint {
     if (ADAPTIVE.includes(optimizer)) {
       html = `<span class="muted">${optimizer}: adaptive steps, no fixed lr limit</span>`;
     } else if (!this.hessian) {
-      html = `<span class="muted">lr limit: the curvature is undefined here</span>`;
+      html = `<span class="muted">lr limit: the curvature is undefined ${this.where || "here"}</span>`;
     } else {
       const limit = lrLimit(this.hessian, optimizer);
       const lambda = num(lambdaMax(this.hessian), 3);

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.stability import lr_limit
+from app.surfaces import SURFACES
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +53,15 @@ def test_a_typed_formula_becomes_a_surface(live_server, page, screenshot_dir):
     page.goto(live_server + "/")
     wait(page, f"{STATE}.runs.length === 1 && {STATE}.runs[0].steps.length === 1")
     expect(page.locator("#formula")).to_be_visible()
+
+    # Himmelblau's demo start is beside its maximum: nothing curves upwards there, so the
+    # lr hint uses the listed minimum nearest the start, and says so
+    himmelblau = SURFACES["himmelblau"]
+    nearest = min(himmelblau.minima, key=lambda m: math.hypot(m[0] + 0.5, m[1] + 0.5))
+    limit = lr_limit(himmelblau.hessian(*nearest))
+    hint = page.locator("#stability")
+    expect(hint).to_contain_text(f"stable for lr < {limit:.3g}")
+    expect(hint).to_contain_text(f"at the nearest minimum ({nearest[0]:.3g}, {nearest[1]:.3g})")
     assert page.locator("#surface-select option[value=custom]").inner_text() == "Your formula"
 
     # a bad formula: an inline error under the field, naming what and where; nothing changes
