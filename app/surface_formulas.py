@@ -1,10 +1,11 @@
-"""The test-surface formulas: each value written right beside its exact gradient.
+"""The test-surface formulas: each value written right beside its exact gradient and Hessian.
 
 Every function takes x and y as floats or float arrays and broadcasts like
 ``scipy.optimize.rosen``: one definition serves a single point and a whole contour
 grid.  Python floats stay Python floats where the formula allows it, which keeps a
 descent run's hot loop fast and lets an overflow raise instead of turning into inf.
-Gradients are analytic, never finite differences, and finite everywhere.  Domains
+Gradients are analytic, never finite differences, and finite everywhere; beside
+each gradient its Hessian, as (fxx, fxy, fyy) since fyx = fxy.  Domains
 and optima follow the usual test-function collections (sfu.ca/~ssurjano, scipy's
 global-optimization benchmarks); app.surfaces registers them with their demos.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 Array = np.ndarray | float
+Hessian = tuple[Array, Array, Array]  # (∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²)
 
 # --- quadratics: the textbook cases --------------------------------------------------
 
@@ -25,6 +27,10 @@ def bowl(x: Array, y: Array) -> Array:
 
 def bowl_grad(x: Array, y: Array) -> tuple[Array, Array]:
     return 2 * x, 2 * y
+
+
+def bowl_hess(x: Array, y: Array) -> Hessian:
+    return 2.0, 0.0, 2.0
 
 
 RAVINE_A, RAVINE_B = 1.0, 25.0  # Hessian diag(1, 25): condition number 25
@@ -39,6 +45,10 @@ def ravine_grad(x: Array, y: Array) -> tuple[Array, Array]:
     return RAVINE_A * x, RAVINE_B * y
 
 
+def ravine_hess(x: Array, y: Array) -> Hessian:
+    return RAVINE_A, 0.0, RAVINE_B
+
+
 def saddle(x: Array, y: Array) -> Array:
     """Saddle, x² − y²: a stationary point at the origin, no minimum, unbounded below."""
     return x**2 - y**2
@@ -46,6 +56,10 @@ def saddle(x: Array, y: Array) -> Array:
 
 def saddle_grad(x: Array, y: Array) -> tuple[Array, Array]:
     return 2 * x, -2 * y
+
+
+def saddle_hess(x: Array, y: Array) -> Hessian:
+    return 2.0, 0.0, -2.0
 
 
 def booth(x: Array, y: Array) -> Array:
@@ -56,6 +70,10 @@ def booth(x: Array, y: Array) -> Array:
 def booth_grad(x: Array, y: Array) -> tuple[Array, Array]:
     a, b = x + 2 * y - 7, 2 * x + y - 5
     return 2 * a + 4 * b, 4 * a + 2 * b
+
+
+def booth_hess(x: Array, y: Array) -> Hessian:
+    return 10.0, 8.0, 10.0  # 2·1 + 4·2, 2·2 + 4·1, 4·2 + 2·1: f is quadratic
 
 
 # --- polynomial valleys and pits --------------------------------------------------------
@@ -70,6 +88,10 @@ def rosenbrock_grad(x: Array, y: Array) -> tuple[Array, Array]:
     return -2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)
 
 
+def rosenbrock_hess(x: Array, y: Array) -> Hessian:
+    return 2 - 400 * y + 1200 * x**2, -400 * x, 200.0
+
+
 def himmelblau(x: Array, y: Array) -> Array:
     """Himmelblau, (x² + y − 11)² + (x + y² − 7)². Domain [−5, 5]².
 
@@ -82,6 +104,11 @@ def himmelblau(x: Array, y: Array) -> Array:
 def himmelblau_grad(x: Array, y: Array) -> tuple[Array, Array]:
     a, b = x**2 + y - 11, x + y**2 - 7
     return 4 * x * a + 2 * b, 2 * a + 4 * y * b
+
+
+def himmelblau_hess(x: Array, y: Array) -> Hessian:
+    a, b = x**2 + y - 11, x + y**2 - 7
+    return 4 * a + 8 * x**2 + 2, 4 * x + 4 * y, 2 + 4 * b + 8 * y**2
 
 
 def beale(x: Array, y: Array) -> Array:
@@ -99,6 +126,19 @@ def beale_grad(x: Array, y: Array) -> tuple[Array, Array]:
     return gx, gy
 
 
+def beale_hess(x: Array, y: Array) -> Hessian:
+    t1, t2, t3 = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+    # each term 2·tₖ·∂tₖ: the product rule gives 2·∂tₖ·∂tₖ + 2·tₖ·∂²tₖ
+    hxx = 2 * (y - 1) ** 2 + 2 * (y**2 - 1) ** 2 + 2 * (y**3 - 1) ** 2
+    hxy = (
+        2 * x * (y - 1) + 2 * t1
+        + 4 * x * y * (y**2 - 1) + 4 * y * t2
+        + 6 * x * y**2 * (y**3 - 1) + 6 * y**2 * t3
+    )  # fmt: skip
+    hyy = 2 * x**2 + 8 * x**2 * y**2 + 4 * x * t2 + 18 * x**2 * y**4 + 12 * x * y * t3
+    return hxx, hxy, hyy
+
+
 def six_hump_camel(x: Array, y: Array) -> Array:
     """Six-hump camel, (4 − 2.1x² + x⁴/3)x² + xy + (4y² − 4)y². Domain [−3, 3] × [−2, 2].
 
@@ -109,6 +149,10 @@ def six_hump_camel(x: Array, y: Array) -> Array:
 
 def six_hump_camel_grad(x: Array, y: Array) -> tuple[Array, Array]:
     return 8 * x - 8.4 * x**3 + 2 * x**5 + y, x - 8 * y + 16 * y**3
+
+
+def six_hump_camel_hess(x: Array, y: Array) -> Hessian:
+    return 8 - 25.2 * x**2 + 10 * x**4, 1.0, -8 + 48 * y**2
 
 
 def styblinski_tang(x: Array, y: Array) -> Array:
@@ -122,6 +166,10 @@ def styblinski_tang(x: Array, y: Array) -> Array:
 
 def styblinski_tang_grad(x: Array, y: Array) -> tuple[Array, Array]:
     return 0.5 * (4 * x**3 - 32 * x + 5), 0.5 * (4 * y**3 - 32 * y + 5)
+
+
+def styblinski_tang_hess(x: Array, y: Array) -> Hessian:
+    return 6 * x**2 - 16, 0.0, 6 * y**2 - 16
 
 
 # --- ripples: a minimum at every lattice point ----------------------------------------
@@ -139,6 +187,14 @@ def rastrigin_grad(x: Array, y: Array) -> tuple[Array, Array]:
     return (
         2 * x + 20 * np.pi * np.sin(2 * np.pi * x),
         2 * y + 20 * np.pi * np.sin(2 * np.pi * y),
+    )
+
+
+def rastrigin_hess(x: Array, y: Array) -> Hessian:
+    return (
+        2 + 40 * np.pi**2 * np.cos(2 * np.pi * x),
+        0.0,
+        2 + 40 * np.pi**2 * np.cos(2 * np.pi * y),
     )
 
 
@@ -166,6 +222,25 @@ def ackley_grad(x: Array, y: Array) -> tuple[Array, Array]:
     radial = np.where(r > 0, ACKLEY_A * ACKLEY_B * np.exp(-ACKLEY_B * r) / (2 * safe_r), 0.0)
     wave = 0.5 * ACKLEY_C * np.exp(0.5 * (np.cos(ACKLEY_C * x) + np.cos(ACKLEY_C * y)))
     return radial * x + wave * np.sin(ACKLEY_C * x), radial * y + wave * np.sin(ACKLEY_C * y)
+
+
+def ackley_hess(x: Array, y: Array) -> Hessian:
+    """Ackley's Hessian; NaN at the cone tip (0, 0), where f has no second derivative."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    r = np.sqrt(0.5 * (x**2 + y**2))
+    safe_r = np.where(r > 0, r, 1.0)
+    decay = ACKLEY_A * ACKLEY_B * np.exp(-ACKLEY_B * safe_r)
+    # the gradient's radial part is ρ(r)·(x, y), ρ = a·b·e^(−br)/(2r), and ∂r/∂x = x/(2r)
+    rho = np.where(r > 0, decay / (2 * safe_r), np.nan)
+    rho_r = -decay * (ACKLEY_B * safe_r + 1) / (2 * safe_r**2)
+    d = rho_r / (2 * safe_r)  # ∂ρ/∂x = d·x
+    c = ACKLEY_C
+    wave = 0.5 * c * np.exp(0.5 * (np.cos(c * x) + np.cos(c * y)))
+    sx, sy = np.sin(c * x), np.sin(c * y)
+    hxx = rho + d * x * x - 0.5 * c * wave * sx * sx + c * wave * np.cos(c * x)
+    hxy = d * x * y - 0.5 * c * wave * sx * sy
+    hyy = rho + d * y * y - 0.5 * c * wave * sy * sy + c * wave * np.cos(c * y)
+    return hxx, hxy, hyy
 
 
 # --- wells: made for gdviz -------------------------------------------------------------
@@ -198,3 +273,15 @@ def wells_grad(x: Array, y: Array) -> tuple[Array, Array]:
         gx = gx + pit * (x - cx)
         gy = gy + pit * (y - cy)
     return gx, gy
+
+
+def wells_hess(x: Array, y: Array) -> Hessian:
+    hxx = hyy = 2 * WELLS_BOWL
+    hxy = 0.0
+    for cx, cy, depth, width in WELLS_PITS:
+        pit = depth * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * width**2)) / width**2
+        dx, dy = (x - cx) / width, (y - cy) / width
+        hxx = hxx + pit * (1 - dx * dx)
+        hxy = hxy - pit * dx * dy
+        hyy = hyy + pit * (1 - dy * dy)
+    return hxx, hxy, hyy

@@ -45,9 +45,10 @@ def test_list_describes_every_surface(client):
 def test_eval_gives_value_and_gradient(client):
     body = strict(client.get("/api/surfaces/himmelblau/eval", params={"x": 1, "y": 2}))
     # by hand: a = 1 + 2 − 11 = −8, b = 1 + 4 − 7 = −2; f = 64 + 4; ∇f = (4a + 2b, 2a + 8b)
-    assert body == {"value": 68.0, "gradient": [-36.0, -32.0]}
+    # ∂²f: fxx = 4a + 8x² + 2 = −22, fxy = 4x + 4y = 12, fyy = 2 + 4b + 8y² = 26
+    assert body == {"value": 68.0, "gradient": [-36.0, -32.0], "hessian": [[-22, 12], [12, 26]]}
     body = strict(client.get("/api/surfaces/ackley/eval", params={"x": 0, "y": 0}))
-    assert body == {"value": 0.0, "gradient": [0.0, 0.0]}
+    assert body == {"value": 0.0, "gradient": [0.0, 0.0], "hessian": None}  # the cone's tip
 
 
 @pytest.mark.parametrize("name", list(SURFACES))

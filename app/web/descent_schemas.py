@@ -25,7 +25,7 @@ MAX_LR = 1e3
 MAX_STEP_N = 10_000  # steps per "step" message
 RUN_LETTERS = "abcdefghijklmnop"  # default ids, by position (MAX_RUNS of them)
 
-SurfaceName = Literal[tuple(SURFACES)]  # type: ignore[valid-type]
+SurfaceName = Literal[(*SURFACES, "custom")]  # type: ignore[valid-type]
 OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Coordinate = Annotated[float, Field(ge=-COORDINATE_LIMIT, le=COORDINATE_LIMIT, allow_inf_nan=False)]
@@ -73,6 +73,14 @@ class Start(Message):
     max_steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 2000
     speed: Speed = 60
     paused: bool = False  # extension: send step 0 and wait for "resume" or "step"
+    formula: str | None = None  # for surface "custom": the typed formula (app.formula)
+    domain: Annotated[list[Point], Field(min_length=2, max_length=2)] | None = None
+
+    @model_validator(mode="after")
+    def _custom_has_a_formula(self) -> Start:
+        if self.surface == "custom" and self.formula is None:
+            raise ValueError('the custom surface needs its formula: "formula": "x^2 + y^2"')
+        return self
 
 
 class Set(Message):

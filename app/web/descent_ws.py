@@ -17,14 +17,17 @@ into its ``outbox``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
 from app.descent import DescentRun, Step
+from app.formula import FormulaError, formula_surface
 from app.settings import Settings
 from app.surfaces import SURFACES
 from app.web.connection import Connection
@@ -117,7 +120,13 @@ class DescentSession:
         getattr(self, f"_on_{message.type}")(message)
 
     def _on_start(self, message: Start) -> None:
-        surface = SURFACES[message.surface]
+        if message.surface == "custom":
+            try:  # parsed once per formula and domain (cached), small and bounded
+                surface = formula_surface(message.formula, message.domain)
+            except FormulaError as problem:
+                raise BadMessage(f"formula: {problem}") from None
+        else:
+            surface = SURFACES[message.surface]
         slots: dict[str, RunSlot] = {}
         for index, spec in enumerate(message.runs):
             run_id = spec.id or RUN_LETTERS[index]
@@ -271,7 +280,18 @@ class DescentConnection(Connection):
         self.session = DescentSession(self.outbox)
         self._last = self._began = asyncio.get_running_loop().time()
 
-    def handle(self, message: ClientMessage) -> None:
+    def handle(self, message: ClientMessage) -> Any:
+        if isinstance(message, Start) and message.surface == "custom":
+            return self._start_custom(message)
+        self.session.handle(message)
+        return None
+
+    async def _start_custom(self, message: Start) -> None:
+        """Parse and differentiate a typed formula in a worker thread first (a long one takes
+        SymPy a second or two), so the event loop serves everyone else meanwhile; the start
+        then finds it in app.formula's cache."""
+        with contextlib.suppress(FormulaError):  # the start itself reports it
+            await asyncio.to_thread(formula_surface, message.formula, message.domain)
         self.session.handle(message)
 
     @property

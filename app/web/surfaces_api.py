@@ -1,4 +1,4 @@
-"""``/api/surfaces``: the surfaces, a point's value and gradient, a contour grid.
+"""``/api/surfaces``: the surfaces, a point's value, gradient and Hessian, a contour grid.
 
 The handlers only check input and translate: the maths lives in app.surfaces.
 Nothing non-finite ever leaves: coordinates are limited to |·| ≤ 1e6, and a value
@@ -14,6 +14,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
+from app.formula import FormulaError, formula_surface
 from app.surfaces import SURFACES, Surface, grid
 
 router = APIRouter(prefix="/api/surfaces", tags=["surfaces"])
@@ -22,7 +23,13 @@ LIMIT = 1e6  # the same bound as a descent run's: beyond it a point has left any
 GRID_MIN, GRID_MAX, GRID_DEFAULT = 2, 400, 120
 
 Pair = tuple[float, float]
-SurfaceName = Annotated[str, Path(description=f"one of: {', '.join(SURFACES)}")]
+SurfaceName = Annotated[
+    str, Path(description=f"one of: {', '.join(SURFACES)}, or custom (with formula)")
+]
+FormulaText = Annotated[
+    str | None, Query(description="for custom: the formula, e.g. sin(x)*cos(y) + 0.1*(x^2+y^2)")
+]
+Bound = Annotated[float | None, Query(description="for custom: the domain's edge (default ±5)")]
 Coordinate = Annotated[float, Query(description="a finite number with |value| ≤ 1e6")]
 GridSize = Annotated[int, Query(ge=GRID_MIN, le=GRID_MAX, description="points per axis (2 to 400)")]
 
@@ -44,26 +51,49 @@ class SurfaceInfo(BaseModel):
 
 
 class Evaluation(BaseModel):
-    """f and its exact gradient at one point."""
+    """f, its exact gradient and its exact Hessian at one point."""
 
     value: float
     gradient: Pair = Field(description="(∂f/∂x, ∂f/∂y)")
+    hessian: tuple[Pair, Pair] | None = Field(
+        description="((fxx, fxy), (fxy, fyy)); null where f has no finite second derivative"
+        " (Ackley's cone tip)"
+    )
 
 
 class Grid(BaseModel):
-    """f sampled on the domain; ``z[j][i] = f(x[i], y[j])``, the layout Plotly draws."""
+    """f sampled on the domain; ``z[j][i] = f(x[i], y[j])``, the layout Plotly draws.
+
+    null only for custom formulas, where f is not a finite number (log(x) for x ≤ 0).
+    """
 
     x: list[float]
     y: list[float]
-    z: list[list[float]]
+    z: list[list[float | None]]
 
 
-def _surface(name: str) -> Surface:
+def _surface(
+    name: str,
+    formula: str | None = None,
+    bounds: tuple[float | None, float | None, float | None, float | None] = (None,) * 4,
+) -> Surface:
+    """A built-in surface, or for ``custom`` the surface of ``formula`` over the bounds given."""
+    if name == "custom":
+        if formula is None:
+            raise HTTPException(422, "the custom surface needs its formula: ?formula=x^2+y^2")
+        x0, x1, y0, y1 = (
+            default if bound is None else bound
+            for bound, default in zip(bounds, (-5.0, 5.0, -5.0, 5.0), strict=True)
+        )
+        try:
+            return formula_surface(formula, ((x0, x1), (y0, y1)))
+        except FormulaError as problem:
+            raise HTTPException(422, str(problem)) from None
     try:
         return SURFACES[name]
     except KeyError:
         raise HTTPException(
-            404, f"no surface called {name!r}; choose from {', '.join(SURFACES)}"
+            404, f"no surface called {name!r}; choose from {', '.join(SURFACES)}, or custom"
         ) from None
 
 
@@ -97,9 +127,18 @@ def list_surfaces() -> list[SurfaceInfo]:
 
 
 @router.get("/{name}/eval", response_model=Evaluation)
-def evaluate(name: SurfaceName, x: Coordinate, y: Coordinate) -> Evaluation:
-    """f(x, y) and the exact gradient (∂f/∂x, ∂f/∂y) at one point."""
-    surface = _surface(name)
+def evaluate(
+    name: SurfaceName,
+    x: Coordinate,
+    y: Coordinate,
+    formula: FormulaText = None,
+    xmin: Bound = None,
+    xmax: Bound = None,
+    ymin: Bound = None,
+    ymax: Bound = None,
+) -> Evaluation:
+    """f(x, y), the exact gradient (∂f/∂x, ∂f/∂y) and Hessian at one point."""
+    surface = _surface(name, formula, (xmin, xmax, ymin, ymax))
     _check_coordinate("x", x)
     _check_coordinate("y", y)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -110,16 +149,48 @@ def evaluate(name: SurfaceName, x: Coordinate, y: Coordinate) -> Evaluation:
             value = gx = gy = math.inf
     if not all(math.isfinite(v) for v in (value, gx, gy)):
         raise HTTPException(
-            422, f"f or its gradient overflows at ({x:g}, {y:g}): try a point nearer the domain"
+            422,
+            f"f or its gradient overflows at ({x:g}, {y:g}) or is undefined there: "
+            "try a point nearer the domain",
         )
-    return Evaluation(value=value, gradient=(gx, gy))
+    return Evaluation(value=value, gradient=(gx, gy), hessian=_hessian_at(surface, x, y))
+
+
+def _hessian_at(surface: Surface, x: float, y: float) -> tuple[Pair, Pair] | None:
+    with np.errstate(all="ignore"):
+        try:
+            (hxx, hxy), (_, hyy) = surface.hessian(x, y)
+            entries = float(hxx), float(hxy), float(hyy)
+        except ArithmeticError:
+            return None
+    if not all(math.isfinite(v) for v in entries):
+        return None
+    hxx, hxy, hyy = entries
+    return (hxx, hxy), (hxy, hyy)
 
 
 @router.get("/{name}/grid", response_model=Grid)
-def sample_grid(name: SurfaceName, n: GridSize = GRID_DEFAULT) -> Grid:
-    """f on an n × n grid over the surface's domain; z[j][i] = f(x[i], y[j]) as Plotly wants."""
-    surface = _surface(name)
-    xs, ys, zs = grid(surface, n)
+def sample_grid(
+    name: SurfaceName,
+    n: GridSize = GRID_DEFAULT,
+    formula: FormulaText = None,
+    xmin: Bound = None,
+    xmax: Bound = None,
+    ymin: Bound = None,
+    ymax: Bound = None,
+) -> Grid:
+    """f on an n × n grid over the surface's domain; z[j][i] = f(x[i], y[j]) as Plotly wants.
+
+    A plain ``def``: FastAPI runs it in its thread pool, so a formula's grid (at most
+    400 × 400 points of an expression of at most 200 characters) never blocks the
+    event loop.
+    """
+    surface = _surface(name, formula, (xmin, xmax, ymin, ymax))
+    with np.errstate(all="ignore"):
+        xs, ys, zs = grid(surface, n)
+    if surface.name == "custom":  # holes where f is undefined: Plotly leaves them blank
+        z = np.where(np.isfinite(zs), zs, None).tolist()
+        return Grid(x=xs.tolist(), y=ys.tolist(), z=z)
     if not np.all(np.isfinite(zs)):  # the domains are chosen so this cannot happen
         raise HTTPException(500, f"{surface.title} is not finite everywhere on its domain")
     return Grid(x=xs.tolist(), y=ys.tolist(), z=zs.tolist())

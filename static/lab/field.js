@@ -20,11 +20,12 @@ export const FONT = {
 export function makeField(surface, grid) {
   const floor = surface.min_value ?? 0;
   const colorValue = surface.log_color ? (f) => Math.log10(Math.max(f - floor, 0) + 1) : (f) => f;
-  const zColor = grid.z.map((row) => row.map(colorValue));
+  const zColor = grid.z.map((row) => row.map((f) => (f === null ? null : colorValue(f))));
   let lo = Infinity;
   let hi = -Infinity;
   for (const row of zColor) {
     for (const z of row) {
+      if (z === null) continue; // a hole: a typed formula undefined there
       lo = Math.min(lo, z);
       hi = Math.max(hi, z);
     }
@@ -33,6 +34,7 @@ export function makeField(surface, grid) {
   let fMax = -Infinity;
   for (const row of grid.z) {
     for (const f of row) {
+      if (f === null) continue;
       fMin = Math.min(fMin, f);
       fMax = Math.max(fMax, f);
     }
@@ -61,6 +63,7 @@ function gridSlopes({ x, y, z }) {
   const slopes = [];
   for (let j = 1; j < y.length - 1; j++) {
     for (let i = 1; i < x.length - 1; i++) {
+      if ([z[j][i + 1], z[j][i - 1], z[j + 1][i], z[j - 1][i]].includes(null)) continue;
       const gx = (z[j][i + 1] - z[j][i - 1]) / (x[i + 1] - x[i - 1]);
       const gy = (z[j + 1][i] - z[j - 1][i]) / (y[j + 1] - y[j - 1]);
       const norm = Math.hypot(gx, gy);

@@ -3,10 +3,24 @@
 
 import { Socket } from "../common/socket.js";
 import { fillSurfaces, showControls, showTransport, wireControls } from "./controls.js";
+import { DirectionalView } from "./directional.js";
 import { attachPointer } from "./drag.js";
+import {
+  checkFormula,
+  customSurface,
+  DEFAULT_DOMAIN,
+  EXAMPLE,
+  readDomain,
+  showDomain,
+  showDerivatives,
+  showFormulaError,
+  surfaceQuery,
+  wireFormula,
+} from "./formula.js";
 import { lastStep } from "./paths.js";
 import { LabPlots } from "./plots.js";
 import { clearSteps, createState, MAX_RUNS, newRun, readHash, saveHash } from "./state.js";
+import { StabilityHint } from "./stability.js";
 import { renderRunList, renderStatus } from "./status.js";
 
 const MAX_STEPS = 20000;
@@ -20,6 +34,15 @@ const plots = new LabPlots({
   contour: $("contour"),
   surface3d: $("surface3d"),
   cost: $("cost"),
+});
+const directional = new DirectionalView(
+  $("directional"),
+  $("direction-dial"),
+  $("directional-caption"),
+);
+const stability = new StabilityHint($("stability"), (lr) => {
+  setLr(lr);
+  showControls(state);
 });
 const socket = new Socket("/ws/descent", onMessage, (status) => {
   if (status === "closed") state.error = "connection to the server lost: reconnecting…";
@@ -40,6 +63,9 @@ function sendStart(paused) {
     max_steps: MAX_STEPS,
     speed: state.speed,
     paused,
+    ...(state.surface.name === "custom"
+      ? { formula: state.surface.text, domain: state.surface.domain }
+      : {}),
     runs: state.runs.map((r) => ({
       id: r.id,
       start: r.start,
@@ -107,6 +133,21 @@ function frame() {
   renderStatus($("status"), state);
   renderRunList($("runs"), state, { onRemove: removeRun, onFocus: focusRun });
   showTransport(state, Math.max(0, ...state.runs.map((r) => lastStep(r)?.i ?? 0)));
+  explainPoint();
+}
+
+/** The directional-derivative plot and the stability hint follow the focus run's point. */
+function explainPoint() {
+  const run = state.runs.find((r) => r.id === state.focus);
+  const step = run && lastStep(run);
+  if (!step || !state.surface) return;
+  directional.update(step.g);
+  const surface = state.surface;
+  const urlAt = (x, y) =>
+    `/api/surfaces/${encodeURIComponent(surface.name)}/eval?x=${x}&y=${y}${surfaceQuery(surface)}`;
+  const ended = run.state !== "running" && run.state !== "paused";
+  const key = `${surface.name}|${surface.text || ""}`;
+  stability.follow(urlAt, key, step, ended, state, surface.minima);
 }
 
 // --- what the controls do -------------------------------------------------------------------
@@ -117,7 +158,8 @@ let loading = 0;
 async function loadSurface(name, starts = [], lr = null) {
   const surface = state.surfaces[name];
   const ticket = ++loading;
-  const response = await fetch(`/api/surfaces/${encodeURIComponent(name)}/grid?n=120`);
+  const query = surfaceQuery(surface);
+  const response = await fetch(`/api/surfaces/${encodeURIComponent(name)}/grid?n=120${query}`);
   if (!response.ok) {
     state.error = `could not load ${surface.title}: the server answered ${response.status}`;
     schedule();
@@ -125,6 +167,11 @@ async function loadSurface(name, starts = [], lr = null) {
   }
   const grid = await response.json();
   if (ticket !== loading) return; // another surface was chosen meanwhile
+  if (!grid.z.some((row) => row.some((z) => z !== null))) {
+    showFormulaError("f is not defined anywhere on this domain: try another domain");
+    if (state.surface) showControls(state);
+    return false;
+  }
   Object.assign(state, { surface, lr: lr ?? surface.default_lr, nextRun: 0 });
   const points = starts.length ? starts : [surface.default_start];
   state.runs = points.map((p) => newRun(state, clampToDomain(surface, p)));
@@ -132,6 +179,7 @@ async function loadSurface(name, starts = [], lr = null) {
   $("surface-title").textContent = surface.title;
   $("surface-formula").textContent = surface.formula;
   $("surface-description").textContent = surface.description;
+  showDerivatives(surface);
   plots.setSurface(surface, grid);
   $("log-cost").disabled = !plots.canLogCost();
   $("log-cost").parentElement.title = plots.canLogCost() ? "" : "this surface has no lowest value";
@@ -238,6 +286,20 @@ function flushMove() {
   pendingMove = null;
 }
 
+/** Check `text` on the server; show it as the "custom" surface, or say what is wrong. */
+async function applyFormula(text, domain = DEFAULT_DOMAIN, starts = [], lr = null) {
+  $("formula").value = text;
+  showDomain(domain);
+  const { info, error } = await checkFormula(text, domain);
+  if (error) {
+    showFormulaError(error);
+    return false;
+  }
+  showFormulaError("");
+  state.surfaces.custom = customSurface(text, info);
+  return (await loadSurface("custom", starts, lr)) !== false;
+}
+
 // --- start-up --------------------------------------------------------------------------------
 
 /** Apply the settings in the URL hash (on load, or when someone edits the link). */
@@ -246,7 +308,12 @@ async function applyHash() {
   if (saved.optimizer) state.optimizer = saved.optimizer;
   if (saved.speed !== null) state.speed = saved.speed;
   const fallback = state.surfaces.himmelblau ? "himmelblau" : Object.keys(state.surfaces)[0];
-  const name = state.surfaces[saved.surface] ? saved.surface : fallback;
+  if (saved.surface === "custom" && saved.formula) {
+    const domain = saved.domain || DEFAULT_DOMAIN;
+    if (await applyFormula(saved.formula, domain, saved.starts, saved.lr)) return;
+  }
+  const name =
+    state.surfaces[saved.surface] && saved.surface !== "custom" ? saved.surface : fallback;
   await loadSurface(name, saved.starts, saved.lr);
 }
 
@@ -256,8 +323,11 @@ async function main() {
   const list = await response.json();
   for (const s of list) state.surfaces[s.name] = s;
   fillSurfaces(list);
+  $("surface-select").add(new Option("Your formula", "custom"));
+  wireFormula((text, domain) => applyFormula(text, domain));
   wireControls({
-    selectSurface: (name) => loadSurface(name),
+    selectSurface: (name) =>
+      name === "custom" ? selectCustom() : (showFormulaError(""), loadSurface(name)),
     setOptimizer,
     setLr,
     setSpeed,
@@ -274,6 +344,13 @@ async function main() {
   });
   window.addEventListener("hashchange", applyHash);
   await applyHash();
+}
+
+/** "Your formula" in the select: the field's formula, or an example when it is empty. */
+async function selectCustom() {
+  const text = $("formula").value.trim() || EXAMPLE;
+  const domain = readDomain($("formula-domain").value) || DEFAULT_DOMAIN;
+  if (!(await applyFormula(text, domain)) && state.surface) showControls(state); // the shown one
 }
 
 main().catch((error) => {

@@ -55,6 +55,10 @@ export function saveHash(state) {
     speed: String(state.speed),
     starts: starts.join(";"),
   });
+  if (state.surface.name === "custom") {
+    params.set("formula", state.surface.text);
+    params.set("domain", state.surface.domain.flat().join(","));
+  }
   history.replaceState(null, "", `#${params}`);
 }
 
@@ -82,5 +86,14 @@ export function readHash(hash) {
     lr: lr !== null && lr >= 1e-5 && lr <= 10 ? lr : null,
     speed: SPEEDS.includes(speed) ? speed : null,
     starts,
+    formula: params.get("formula"), // the typed formula, when surface=custom
+    domain: readDomainParam(params.get("domain")),
   };
+}
+
+/** `domain=xmin,xmax,ymin,ymax` → [[xmin, xmax], [ymin, ymax]]; null when absent or bad. */
+function readDomainParam(text) {
+  const numbers = (text || "").split(",").map((v) => (v.trim() === "" ? NaN : Number(v)));
+  if (numbers.length !== 4 || !numbers.every(Number.isFinite)) return null;
+  return [numbers.slice(0, 2), numbers.slice(2)];
 }
