@@ -86,6 +86,14 @@ class Optimizer:
         for p, g, s in zip(params, grads, self.state, strict=True):
             self._update(p, g, s)
 
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the entries ``mask`` selects of every state array.
+
+        For parameters that are many independent points (a basin map's starts):
+        the finished ones leave the arrays, and each survivor keeps its own state.
+        """
+        self.state = [{key: a[mask] for key, a in s.items()} for s in self.state]
+
     def step_point(self, x: float, y: float, gx: float, gy: float) -> tuple[float, float]:
         """One update of the point (x, y) given ∇f = (gx, gy): exactly ``step`` on [x, y]."""
         if not self.point_state:
