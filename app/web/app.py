@@ -18,6 +18,7 @@ from app import __version__
 from app.mnist.engine import resolve_engine, warm_up
 from app.settings import SettingsError, asset_dir, settings
 from app.web import descent_ws, mnist_api, pages, surfaces_api, train_ws
+from app.web.basins_api import router as basins_router
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
@@ -73,6 +74,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, readable_validation_error)
     for module in (pages, surfaces_api, descent_ws, mnist_api, train_ws):
         app.include_router(module.router)
+    app.include_router(basins_router)
     return app
 
 
