@@ -2,6 +2,7 @@
 // draw per animation frame with whatever steps arrived since the last one.
 
 import { Socket } from "../common/socket.js";
+import { BasinMap } from "./basins.js";
 import { fillSurfaces, showControls, showTransport, wireControls } from "./controls.js";
 import { attachPointer } from "./drag.js";
 import { lastStep } from "./paths.js";
@@ -20,6 +21,13 @@ const plots = new LabPlots({
   contour: $("contour"),
   surface3d: $("surface3d"),
   cost: $("cost"),
+});
+const basins = new BasinMap($("contour-field"), showBasinStatus);
+window.gdviz.basins = basins;
+const basinSettings = () => ({
+  surface: state.surface,
+  optimizer: state.optimizer,
+  lr: state.lr,
 });
 const socket = new Socket("/ws/descent", onMessage, (status) => {
   if (status === "closed") state.error = "connection to the server lost: reconnecting…";
@@ -133,6 +141,8 @@ async function loadSurface(name, starts = [], lr = null) {
   $("surface-formula").textContent = surface.formula;
   $("surface-description").textContent = surface.description;
   plots.setSurface(surface, grid);
+  basins.fieldRedrawn();
+  basins.update(basinSettings(), 0);
   $("log-cost").disabled = !plots.canLogCost();
   $("log-cost").parentElement.title = plots.canLogCost() ? "" : "this surface has no lowest value";
   showControls(state);
@@ -169,6 +179,7 @@ function setLr(lr) {
   state.lr = lr;
   for (const run of state.runs) run.lr = lr; // the lr the next step will use
   socket.send({ type: "set", lr });
+  basins.update(basinSettings());
   saveHash(state);
   schedule();
 }
@@ -181,6 +192,7 @@ function setSpeed(speed) {
 
 function setOptimizer(name) {
   state.optimizer = name;
+  basins.update(basinSettings());
   sendStart(!state.playing); // every run starts again with the new optimizer
 }
 
@@ -238,6 +250,21 @@ function flushMove() {
   pendingMove = null;
 }
 
+// --- the basin map ----------------------------------------------------------------------------
+
+/** A click on the basin map runs the focused run from that cell's start, as a drag would. */
+function runFromCell(x, y) {
+  const [cx, cy] = basins.snap(x, y);
+  moveStart(state.focus, cx, cy, true);
+}
+
+function showBasinStatus({ state: where, text }) {
+  const box = $("basins-status");
+  box.hidden = where === "off";
+  box.textContent = text;
+  box.className = `basins-status ${where}`;
+}
+
 // --- start-up --------------------------------------------------------------------------------
 
 /** Apply the settings in the URL hash (on load, or when someone edits the link). */
@@ -266,11 +293,12 @@ async function main() {
     stepOnce,
     reset: () => state.surface && sendStart(true),
   });
+  $("basins").addEventListener("change", (e) => basins.toggle(e.target.checked, basinSettings()));
   attachPointer($("contour"), {
     starts: () => state.runs.map((r) => [r.id, r.start]),
     onDrag: (id, x, y) => moveStart(id, x, y),
     onDrop: (id, x, y) => moveStart(id, x, y, true),
-    onClick: addRun,
+    onClick: (x, y) => (basins.on ? runFromCell(x, y) : addRun(x, y)),
   });
   window.addEventListener("hashchange", applyHash);
   await applyHash();
