@@ -19,6 +19,7 @@ from app.mnist.engine import resolve_engine, warm_up
 from app.settings import SettingsError, asset_dir, settings
 from app.web import descent_ws, mnist_api, pages, surfaces_api, train_ws
 from app.web.basins_api import router as basins_router
+from app.web.curves_api import router as curves_router
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
     for module in (pages, surfaces_api, descent_ws, mnist_api, train_ws):
         app.include_router(module.router)
     app.include_router(basins_router)
+    app.include_router(curves_router)
     return app
 
 

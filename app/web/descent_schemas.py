@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, TypeAdapter, model_validator
 
+from app.curves import CURVES
 from app.descent import COORDINATE_LIMIT
 from app.optimizers import OPTIMIZERS
 from app.surfaces import SURFACES
@@ -26,6 +27,7 @@ MAX_STEP_N = 10_000  # steps per "step" message
 RUN_LETTERS = "abcdefghijklmnop"  # default ids, by position (MAX_RUNS of them)
 
 SurfaceName = Literal[tuple(SURFACES)]  # type: ignore[valid-type]
+CurveName = Literal[tuple(CURVES)]  # type: ignore[valid-type]
 OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Coordinate = Annotated[float, Field(ge=-COORDINATE_LIMIT, le=COORDINATE_LIMIT, allow_inf_nan=False)]
@@ -59,7 +61,7 @@ class Hyper(Message):
 
 class RunSpec(Message):
     id: RunId | None = None  # default: "a", "b", … by position
-    start: Point | None = None  # default: the surface's default start
+    start: Point | Coordinate | None = None  # default: the surface's default start
     optimizer: OptimizerName = "gd"
     lr: LearningRate | None = None  # default: the surface's default lr
     hyper: Hyper = Hyper()
@@ -73,6 +75,20 @@ class Start(Message):
     max_steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 2000
     speed: Speed = 60
     paused: bool = False  # extension: send step 0 and wait for "resume" or "step"
+    curve: CurveName | None = None  # a 1-D curve instead of a surface: starts are numbers
+
+    @model_validator(mode="after")
+    def _starts_fit(self) -> Start:
+        if self.curve is not None and "surface" in self.model_fields_set:
+            raise ValueError("give a surface or a curve, not both")
+        for index, run in enumerate(self.runs):
+            if run.start is None:
+                continue
+            if self.curve is not None and isinstance(run.start, list):
+                raise ValueError(f"runs.{index}.start: on a curve a start is one number x")
+            if self.curve is None and not isinstance(run.start, list):
+                raise ValueError(f"runs.{index}.start: on a surface a start is a pair [x, y]")
+        return self
 
 
 class Set(Message):
@@ -92,7 +108,7 @@ class Set(Message):
 class Move(Message):
     type: Literal["move"]
     run: RunId = "a"
-    start: Point
+    start: Point | Coordinate  # a pair on a surface, a number on a curve
 
 
 class Step(Message):

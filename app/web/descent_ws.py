@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket
 
+from app.curves import CURVES
 from app.descent import DescentRun, Step
 from app.settings import Settings
 from app.surfaces import SURFACES
@@ -67,6 +68,7 @@ class RunSlot:
     stopped: bool = False
     credit: float = 0.0  # steps earned by elapsed time, not yet computed
     pending: int = 0  # steps asked for by "step" while paused
+    curve: bool = False  # a run on a 1-D curve: starts are numbers, steps {i, x, f, g, lr}
 
     @property
     def live(self) -> bool:
@@ -117,7 +119,8 @@ class DescentSession:
         getattr(self, f"_on_{message.type}")(message)
 
     def _on_start(self, message: Start) -> None:
-        surface = SURFACES[message.surface]
+        on_curve = message.curve is not None
+        surface = CURVES[message.curve].surface if on_curve else SURFACES[message.surface]
         slots: dict[str, RunSlot] = {}
         for index, spec in enumerate(message.runs):
             run_id = spec.id or RUN_LETTERS[index]
@@ -126,7 +129,7 @@ class DescentSession:
             try:
                 run = DescentRun(
                     surface,
-                    spec.start,
+                    _point(spec.start),
                     spec.optimizer,
                     spec.lr,
                     spec.hyper.given(),
@@ -135,7 +138,7 @@ class DescentSession:
             except ValueError as problem:
                 raise BadMessage(f"run {run_id!r}: {problem}") from None
             speed = message.speed if spec.speed is None else spec.speed
-            slots[run_id] = RunSlot(run_id, run, speed, paused=message.paused)
+            slots[run_id] = RunSlot(run_id, run, speed, paused=message.paused, curve=on_curve)
         self.slots = slots  # a new start replaces every run
         for slot in slots.values():
             self._announce_start(slot)
@@ -157,7 +160,10 @@ class DescentSession:
 
     def _on_move(self, message: Move) -> None:
         slot = self._targets(message.run)[0]
-        slot.run.restart(message.start)
+        if slot.curve != (not isinstance(message.start, list)):
+            shape = "one number x" if slot.curve else "a pair [x, y]"
+            raise BadMessage(f"run {slot.id!r} needs its start as {shape}")
+        slot.run.restart(_point(message.start))
         slot.stopped, slot.paused, slot.credit, slot.pending = False, False, 0.0, 0
         self._announce_start(slot)
 
@@ -238,6 +244,11 @@ class DescentSession:
         self._status(slot, slot.run.reason)
 
     def _emit(self, slot: RunSlot, steps: list[Step]) -> None:
+        if steps and slot.curve:  # y is always 0 on a curve: say only what the curve has
+            steps = [
+                {"i": s["i"], "x": s["x"], "f": s["f"], "g": s["g"][0], "lr": s["lr"]}
+                for s in steps
+            ]
         if steps:
             self.outbox.append({"type": "steps", "run": slot.id, "steps": steps})
 
@@ -245,6 +256,13 @@ class DescentSession:
         self.outbox.append(
             {"type": "status", "run": slot.id, "state": slot.state, "reason": reason}
         )
+
+
+def _point(start: list[float] | float | None) -> tuple[float, float] | None:
+    """A start as DescentRun takes it: a curve's x becomes the point (x, 0)."""
+    if start is None or isinstance(start, list):
+        return start
+    return (start, 0.0)
 
 
 # --- the connection ---------------------------------------------------------------------
