@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from app.curves import CURVES, Curve
@@ -42,3 +45,26 @@ def _info(curve: Curve) -> CurveInfo:
 def list_curves() -> list[CurveInfo]:
     """Every curve with its formula, domain, minima and a demo start and learning rate."""
     return [_info(curve) for curve in CURVES.values()]
+
+
+class CurveGrid(BaseModel):
+    """f sampled on the curve's domain, both ends included."""
+
+    x: list[float]
+    f: list[float]
+
+
+@router.get("/{name}/grid", response_model=CurveGrid)
+def sample_curve(
+    name: Annotated[str, Path(description=f"one of: {', '.join(CURVES)}")],
+    n: Annotated[int, Query(ge=2, le=2000, description="points (2 to 2,000)")] = 400,
+) -> CurveGrid:
+    """f on n points spanning the curve's domain, for drawing it."""
+    try:
+        curve = CURVES[name]
+    except KeyError:
+        raise HTTPException(
+            404, f"no curve called {name!r}; choose from {', '.join(CURVES)}"
+        ) from None
+    xs = np.linspace(*curve.domain, n)
+    return CurveGrid(x=xs.tolist(), f=np.asarray(curve.value(xs), dtype=float).tolist())

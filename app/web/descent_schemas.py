@@ -46,6 +46,19 @@ RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 RunId = Annotated[str, AfterValidator(_run_id)]
 
 
+def _number_start(data: Any) -> Any:
+    """Move a start given as one number (a curve's x) to ``start_x``.
+
+    A pair stays in ``start``, so its errors read as they always have.
+    """
+    if isinstance(data, dict):
+        start = data.get("start")
+        if isinstance(start, int | float) and not isinstance(start, bool):
+            data = {key: value for key, value in data.items() if key != "start"}
+            data["start_x"] = start
+    return data
+
+
 class Hyper(Message):
     """torch's names; which ones apply depends on the optimizer."""
 
@@ -61,11 +74,14 @@ class Hyper(Message):
 
 class RunSpec(Message):
     id: RunId | None = None  # default: "a", "b", … by position
-    start: Point | Coordinate | None = None  # default: the surface's default start
+    start: Point | None = None  # default: the surface's default start
+    start_x: Coordinate | None = None  # on a curve: the start, sent as "start": x
     optimizer: OptimizerName = "gd"
     lr: LearningRate | None = None  # default: the surface's default lr
     hyper: Hyper = Hyper()
     speed: Speed | None = None  # extension: this run's own speed (default: the start's)
+
+    _x_start = model_validator(mode="before")(_number_start)
 
 
 class Start(Message):
@@ -82,12 +98,10 @@ class Start(Message):
         if self.curve is not None and "surface" in self.model_fields_set:
             raise ValueError("give a surface or a curve, not both")
         for index, run in enumerate(self.runs):
-            if run.start is None:
-                continue
-            if self.curve is not None and isinstance(run.start, list):
-                raise ValueError(f"runs.{index}.start: on a curve a start is one number x")
-            if self.curve is None and not isinstance(run.start, list):
-                raise ValueError(f"runs.{index}.start: on a surface a start is a pair [x, y]")
+            if self.curve is not None and run.start is not None:
+                raise ValueError(f"runs[{index}].start: on a curve a start is one number x")
+            if self.curve is None and run.start_x is not None:
+                raise ValueError(f"runs[{index}].start: on a surface a start is a pair [x, y]")
         return self
 
 
@@ -108,7 +122,16 @@ class Set(Message):
 class Move(Message):
     type: Literal["move"]
     run: RunId = "a"
-    start: Point | Coordinate  # a pair on a surface, a number on a curve
+    start: Point | None = None  # a pair on a surface …
+    start_x: Coordinate | None = None  # … one number on a curve, sent as "start": x
+
+    _x_start = model_validator(mode="before")(_number_start)
+
+    @model_validator(mode="after")
+    def _has_start(self) -> Move:
+        if self.start is None and self.start_x is None:
+            raise ValueError("start is missing")
+        return self
 
 
 class Step(Message):

@@ -129,7 +129,7 @@ class DescentSession:
             try:
                 run = DescentRun(
                     surface,
-                    _point(spec.start),
+                    _point(spec.start_x) if on_curve else spec.start,
                     spec.optimizer,
                     spec.lr,
                     spec.hyper.given(),
@@ -160,10 +160,10 @@ class DescentSession:
 
     def _on_move(self, message: Move) -> None:
         slot = self._targets(message.run)[0]
-        if slot.curve != (not isinstance(message.start, list)):
+        if slot.curve != (message.start_x is not None):
             shape = "one number x" if slot.curve else "a pair [x, y]"
             raise BadMessage(f"run {slot.id!r} needs its start as {shape}")
-        slot.run.restart(_point(message.start))
+        slot.run.restart(_point(message.start_x) if slot.curve else message.start)
         slot.stopped, slot.paused, slot.credit, slot.pending = False, False, 0.0, 0
         self._announce_start(slot)
 
@@ -258,11 +258,9 @@ class DescentSession:
         )
 
 
-def _point(start: list[float] | float | None) -> tuple[float, float] | None:
-    """A start as DescentRun takes it: a curve's x becomes the point (x, 0)."""
-    if start is None or isinstance(start, list):
-        return start
-    return (start, 0.0)
+def _point(x: float | None) -> tuple[float, float] | None:
+    """A curve's start as DescentRun takes it: the point (x, 0) of its flat-along-y surface."""
+    return None if x is None else (x, 0.0)
 
 
 # --- the connection ---------------------------------------------------------------------
