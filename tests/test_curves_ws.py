@@ -1,4 +1,4 @@
-"""1-D curves over the wire: GET /api/curves and /ws/descent runs with "curve" instead of surface."""
+"""1-D curves over the wire: GET /api/curves, and /ws/descent runs on a "curve"."""
 
 import json
 
