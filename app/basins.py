@@ -103,6 +103,11 @@ def run_starts(
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"the learning rate must be a positive finite number, not {lr!r}")
     opt = make_optimizer(optimizer, float(lr), hyper)
+    if opt.noisy:
+        raise ValueError(
+            f"a basin map needs a deterministic optimizer: {optimizer} is random, "
+            "so one start has no single end"
+        )
     shape = np.shape(x0)
     x = np.array(x0, dtype=float).ravel()
     y = np.array(y0, dtype=float).ravel()

@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from app.basins import basin_map
-from app.optimizers import OPTIMIZERS
+from app.optimizers import POINT_OPTIMIZERS
 from app.web.descent_schemas import MAX_LR
 from app.web.surfaces_api import SurfaceName, _surface
 
@@ -46,7 +46,9 @@ def basins(
     n: Annotated[
         int, Query(ge=BASIN_MIN, le=BASIN_MAX, description="starts per axis (2 to 200)")
     ] = BASIN_DEFAULT,
-    optimizer: Annotated[str, Query(description=f"one of: {', '.join(OPTIMIZERS)}")] = "gd",
+    optimizer: Annotated[
+        str, Query(description=f"one of: {', '.join(POINT_OPTIMIZERS)} (not the random ones)")
+    ] = "gd",
     lr: Annotated[
         float | None, Query(gt=0, le=MAX_LR, description="default: the surface's")
     ] = None,

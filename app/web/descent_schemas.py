@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Field, TypeAdapter, model_validator
 
 from app.curves import CURVES
 from app.descent import COORDINATE_LIMIT
-from app.optimizers import OPTIMIZERS
+from app.optimizers import POINT_OPTIMIZERS
 from app.surfaces import SURFACES
 from app.web.control_messages import Ack, Message, Pause, Resume, Stop
 
@@ -28,7 +28,7 @@ RUN_LETTERS = "abcdefghijklmnop"  # default ids, by position (MAX_RUNS of them)
 
 SurfaceName = Literal[tuple(SURFACES)]  # type: ignore[valid-type]
 CurveName = Literal[tuple(CURVES)]  # type: ignore[valid-type]
-OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
+OptimizerName = Literal[tuple(POINT_OPTIMIZERS)]  # type: ignore[valid-type]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Coordinate = Annotated[float, Field(ge=-COORDINATE_LIMIT, le=COORDINATE_LIMIT, allow_inf_nan=False)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
@@ -66,6 +66,9 @@ class Hyper(Message):
     alpha: Finite | None = None
     betas: Annotated[list[Finite], Field(min_length=2, max_length=2)] | None = None
     eps: Finite | None = None
+    temperature: Finite | None = None  # langevin and annealing
+    cooling: Finite | None = None
+    step: Finite | None = None  # annealing's proposal scale
 
     def given(self) -> dict[str, Any]:
         """Only the hyper-parameters the client named."""
@@ -80,6 +83,7 @@ class RunSpec(Message):
     lr: LearningRate | None = None  # default: the surface's default lr
     hyper: Hyper = Hyper()
     speed: Speed | None = None  # extension: this run's own speed (default: the start's)
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # the noisy optimizers' generator
 
     _x_start = model_validator(mode="before")(_number_start)
 

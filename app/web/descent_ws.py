@@ -134,6 +134,7 @@ class DescentSession:
                     spec.lr,
                     spec.hyper.given(),
                     message.max_steps,
+                    spec.seed,
                 )
             except ValueError as problem:
                 raise BadMessage(f"run {run_id!r}: {problem}") from None
