@@ -3,6 +3,7 @@
 
 import { Socket } from "../common/socket.js";
 import { BasinMap } from "./basins.js";
+import { newSeed, runSeed, SCATTER_DEFAULT, scatterStarts } from "./scatter.js";
 import { fillSurfaces, showControls, showTransport, wireControls } from "./controls.js";
 import { attachPointer } from "./drag.js";
 import { lastStep } from "./paths.js";
@@ -48,11 +49,12 @@ function sendStart(paused) {
     max_steps: MAX_STEPS,
     speed: state.speed,
     paused,
-    runs: state.runs.map((r) => ({
+    runs: state.runs.map((r, k) => ({
       id: r.id,
       start: r.start,
       optimizer: state.optimizer,
       lr: state.lr,
+      seed: runSeed(state.seed, k),
     })),
   });
   redrawAll();
@@ -265,6 +267,21 @@ function showBasinStatus({ state: where, text }) {
   box.className = `basins-status ${where}`;
 }
 
+// --- scatter N starts --------------------------------------------------------------------------
+
+/** Replace the runs by N from random points, all running at once, with a fresh seed. */
+function scatter() {
+  if (!state.surface) return;
+  const asked = Math.round(Number($("scatter-n").value));
+  const n = Math.min(Math.max(Number.isFinite(asked) ? asked : SCATTER_DEFAULT, 1), MAX_RUNS);
+  $("scatter-n").value = String(n);
+  state.seed = newSeed();
+  state.nextRun = 0;
+  state.runs = scatterStarts(state.surface.domain, n, state.seed).map((p) => newRun(state, p));
+  state.focus = state.runs[0].id;
+  sendStart(false);
+}
+
 // --- start-up --------------------------------------------------------------------------------
 
 /** Apply the settings in the URL hash (on load, or when someone edits the link). */
@@ -272,6 +289,7 @@ async function applyHash() {
   const saved = readHash(location.hash);
   if (saved.optimizer) state.optimizer = saved.optimizer;
   if (saved.speed !== null) state.speed = saved.speed;
+  state.seed = saved.seed ?? state.seed ?? newSeed();
   const fallback = state.surfaces.himmelblau ? "himmelblau" : Object.keys(state.surfaces)[0];
   const name = state.surfaces[saved.surface] ? saved.surface : fallback;
   await loadSurface(name, saved.starts, saved.lr);
@@ -294,6 +312,7 @@ async function main() {
     reset: () => state.surface && sendStart(true),
   });
   $("basins").addEventListener("change", (e) => basins.toggle(e.target.checked, basinSettings()));
+  $("scatter").addEventListener("click", scatter);
   attachPointer($("contour"), {
     starts: () => state.runs.map((r) => [r.id, r.start]),
     onDrag: (id, x, y) => moveStart(id, x, y),

@@ -4,7 +4,10 @@
 import { ACCENTS } from "../common/colors.js";
 
 export const SPEEDS = [1, 2, 5, 10, 20, 30, 60, 120, 250, 500, 1000, 2000, 5000, 0]; // 0 = max
-export const OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
+export const OPTIMIZERS = [
+  ...["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
+  ...["langevin", "annealing"], // the noisy ones, seeded by the page's seed (scatter.js)
+];
 export const MAX_RUNS = 16; // the server's limit
 
 export function createState() {
@@ -55,6 +58,7 @@ export function saveHash(state) {
     speed: String(state.speed),
     starts: starts.join(";"),
   });
+  if (Number.isInteger(state.seed)) params.set("seed", String(state.seed));
   history.replaceState(null, "", `#${params}`);
 }
 
@@ -82,5 +86,6 @@ export function readHash(hash) {
     lr: lr !== null && lr >= 1e-5 && lr <= 10 ? lr : null,
     speed: SPEEDS.includes(speed) ? speed : null,
     starts,
+    seed: Number.isInteger(number("seed")) && number("seed") >= 0 ? number("seed") : null,
   };
 }
