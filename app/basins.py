@@ -18,6 +18,7 @@ broadcast over arrays (a built-in ``Surface``, or a typed formula's).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -92,12 +93,15 @@ def run_starts(
     lr: float = 0.01,
     hyper: dict[str, Any] | None = None,
     max_steps: int = 1000,
+    time_limit: float | None = None,
 ) -> GridRuns:
     """Run descent from every start (x0[k], y0[k]) at once, each as a single run would.
 
     Raises ValueError for an unknown optimizer, a bad hyper-parameter or lr, or
-    starts beyond ±1e6 — as a single run does.
+    starts beyond ±1e6 — as a single run does — and TimeoutError once the work
+    takes longer than ``time_limit`` seconds (None: no limit).
     """
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     if int(max_steps) != max_steps or max_steps < 0:
         raise ValueError(f"max_steps must be a whole number ≥ 0, not {max_steps!r}")
     if not (np.isfinite(lr) and lr > 0):
@@ -131,6 +135,11 @@ def run_starts(
         for i in range(1, int(max_steps) + 1):
             if index.size == 0:
                 break
+            if deadline is not None and time.perf_counter() > deadline:
+                raise TimeoutError(
+                    f"{index.size:,} starts still running after {i - 1:,} steps "
+                    f"and {time_limit:g} s"
+                )
             nx, ny = x.copy(), y.copy()
             opt.step([nx, ny], [gx, gy])
             inside = (np.abs(nx) <= COORDINATE_LIMIT) & (np.abs(ny) <= COORDINATE_LIMIT)
@@ -223,13 +232,17 @@ def basin_map(
     lr: float = 0.01,
     hyper: dict[str, Any] | None = None,
     max_steps: int = 1000,
+    time_limit: float | None = None,
 ) -> BasinMap:
-    """The basin map of an n × n grid spanning the domain, both ends included."""
+    """The basin map of an n × n grid spanning the domain, both ends included.
+
+    TimeoutError when the runs take longer than ``time_limit`` seconds.
+    """
     if n < 2:
         raise ValueError(f"a basin map needs at least 2 points per axis, not {n}")
     (x0, x1), (y0, y1) = surface.domain
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     gx, gy = np.meshgrid(xs, ys)  # gx[j][i] = xs[i], gy[j][i] = ys[j]
-    runs = run_starts(surface, gx, gy, optimizer, lr, hyper, max_steps)
+    runs = run_starts(surface, gx, gy, optimizer, lr, hyper, max_steps, time_limit)
     minimum, minima = merge_minima(surface, runs, MERGE_FRACTION * (x1 - x0))
     return BasinMap(xs, ys, minimum, runs.steps, minima)

@@ -87,3 +87,14 @@ def test_bad_queries_get_a_readable_422(client, params, words):
 def test_unknown_surface_is_a_404(client):
     response = client.get("/api/surfaces/nope/basins")
     assert response.status_code == 404 and "himmelblau" in response.json()["detail"]
+
+
+def test_a_map_that_takes_too_long_is_stopped_with_a_readable_422(client, monkeypatch):
+    from app.web import basins_api
+
+    monkeypatch.setattr(basins_api, "TIME_LIMIT", 0.0)
+    params = {"n": 50, "optimizer": "adam", "max_steps": 5000}
+    response = client.get("/api/surfaces/styblinski_tang/basins", params=params)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "more than 0 s" in detail and "fewer starts (n) or steps (max_steps)" in detail

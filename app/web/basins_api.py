@@ -2,7 +2,8 @@
 
 A sync handler: FastAPI runs it in its thread pool, off the event loop, so the
 sockets keep streaming while a map computes.  The work is bounded: at most
-200 × 200 starts of at most MAX_BASIN_STEPS updates each.
+200 × 200 starts of at most MAX_BASIN_STEPS updates each, and at most TIME_LIMIT
+seconds (a slow formula with an optimizer that never settles could take minutes).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from app.web.surfaces_api import SurfaceName, _surface
 router = APIRouter(prefix="/api/surfaces", tags=["surfaces"])
 
 BASIN_MIN, BASIN_MAX, BASIN_DEFAULT = 2, 200, 100
-MAX_BASIN_STEPS = 5000  # 40,000 starts × 5,000 updates: a few seconds at worst
+MAX_BASIN_STEPS = 5000
+TIME_LIMIT = 15.0  # seconds of computing per map, then a 422 that says what to lower
 
 Pair = tuple[float, float]
 
@@ -71,9 +73,16 @@ def basins(
             surface.default_lr if lr is None else lr,
             _hyper(hyper),
             max_steps,
+            TIME_LIMIT,
         )
     except ValueError as problem:
         raise HTTPException(422, str(problem)) from None
+    except TimeoutError as problem:
+        raise HTTPException(
+            422,
+            f"this basin map needs more than {TIME_LIMIT:g} s ({problem}): "
+            "ask for fewer starts (n) or steps (max_steps)",
+        ) from None
     minima = [(x, y) for x, y in result.minima]
     if not all(math.isfinite(v) for point in minima for v in point):  # cannot happen: |·| ≤ 1e6
         raise HTTPException(500, "a minimum was not finite")

@@ -5,7 +5,7 @@
 // older one, so only the latest settings are ever drawn.
 
 export const BASIN_N = 100; // starts per axis on the page (the route allows up to 200)
-export const BASIN_STEPS = 2000; // each start's step limit
+export const BASIN_STEPS = 1000; // each start's step limit
 const DEBOUNCE_MS = 250;
 const UNSETTLED = "#9ca3af";
 const DIVERGED = "#1f2937";
