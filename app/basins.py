@@ -18,6 +18,7 @@ broadcast over arrays (a built-in ``Surface``, or a typed formula's).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -190,39 +191,55 @@ def merge_minima(
     """
     label = np.where(runs.state == MAX_STEPS, -1, -2).astype(np.int64)
     ok = np.flatnonzero((runs.state == CONVERGED).ravel())
+    if ok.size == 0:
+        return label, []
     ex, ey = runs.x.ravel()[ok], runs.y.ravel()[ok]
-    group = np.full(ok.size, -1, dtype=np.int64)
+    group = _greedy_groups(ex, ey, tolerance)
+    with np.errstate(all="ignore"):
+        values = np.asarray(surface.value(ex, ey), dtype=float)
+    values = np.where(np.isnan(values), np.inf, values)
+    # the lowest end point of each group: sort by group, then value; take each group's first
+    order = np.lexsort((values, group))
+    firsts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]])
+    best = order[firsts]  # best[g]: the lowest member of group g
+    rank = np.argsort(values[best], kind="stable")  # deepest first
+    new_index = np.empty(len(best), dtype=np.int64)
+    new_index[rank] = np.arange(len(best))
+    flat = label.ravel()
+    flat[ok] = new_index[group]
+    minima = [(float(ex[best[r]]), float(ey[best[r]])) for r in rank]
+    return flat.reshape(label.shape), minima
+
+
+def _greedy_groups(ex: np.ndarray, ey: np.ndarray, tolerance: float) -> np.ndarray:
+    """Group numbers 0, 1, … for points: the first ungrouped point takes all ungrouped near it."""
     # identical end points (the usual case: many starts, few minima) are grouped once
     points, first, inverse = np.unique(
         np.stack([ex, ey], axis=1), axis=0, return_index=True, return_inverse=True
     )
     order = np.argsort(first)  # visit in the starts' order, so labels do not hang on sorting
     points, inverse = points[order], np.argsort(order)[inverse.ravel()]
-    point_group = np.full(len(points), -1, dtype=np.int64)
+    # only points in the same or a neighbouring cell of side ``tolerance`` can be near
+    size = tolerance if tolerance > 0 else 1.0
+    cx = np.floor(points[:, 0] / size).astype(np.int64).tolist()
+    cy = np.floor(points[:, 1] / size).astype(np.int64).tolist()
+    cells: dict[tuple[int, int], list[int]] = {}
+    for k, key in enumerate(zip(cx, cy, strict=True)):
+        cells.setdefault(key, []).append(k)
+    px, py = points[:, 0].tolist(), points[:, 1].tolist()
+    point_group = [-1] * len(points)
     groups = 0
     for k in range(len(points)):
         if point_group[k] >= 0:
             continue
-        near = (point_group < 0) & (
-            np.hypot(points[:, 0] - points[k, 0], points[:, 1] - points[k, 1]) <= tolerance
-        )
-        point_group[near] = groups
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for m in cells.get((cx[k] + dx, cy[k] + dy), ()):
+                    near = math.hypot(px[m] - px[k], py[m] - py[k]) <= tolerance
+                    if point_group[m] < 0 and near:
+                        point_group[m] = groups
         groups += 1
-    group = point_group[inverse] if len(points) else group
-    with np.errstate(all="ignore"):
-        values = np.asarray(surface.value(ex, ey), dtype=float) if ok.size else np.empty(0)
-    minima, depths = [], []
-    for g in range(groups):
-        members = np.flatnonzero(group == g)
-        best = members[np.argmin(values[members])]
-        minima.append((float(ex[best]), float(ey[best])))
-        depths.append(values[best])
-    rank = np.argsort(np.asarray(depths), kind="stable")  # deepest first
-    new_index = np.empty(groups, dtype=np.int64)
-    new_index[rank] = np.arange(groups)
-    flat = label.ravel()
-    flat[ok] = new_index[group] if groups else flat[ok]
-    return flat.reshape(label.shape), [minima[r] for r in rank]
+    return np.asarray(point_group, dtype=np.int64)[inverse]
 
 
 def basin_map(

@@ -1,5 +1,6 @@
 """Basin maps: every cell ends exactly where a single /ws/descent run from its start ends."""
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,3 +154,37 @@ def test_bad_settings_are_refused_like_a_single_runs():
         basin_map(surface, 4, "momentum", 0.1, {"momentum": 2.0})
     with pytest.raises(ValueError, match="learning rate"):
         basin_map(surface, 4, "gd", 0.0)
+
+
+def test_merging_agrees_with_a_brute_force_greedy_grouping():
+    """The cell-bucketed grouping against the plain O(n²) greedy one, on clustered points."""
+    from app.basins import GridRuns
+
+    class Flat:
+        domain = ((0.0, 1.0), (0.0, 1.0))
+
+        def value(self, x, y):
+            return np.zeros_like(x)
+
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(0, 1, (30, 2))
+    pts = centres[rng.integers(0, 30, 900)] + rng.normal(0, 0.004, (900, 2))
+    tolerance = 0.01
+    state = np.full((30, 30), CONVERGED)
+    labels, minima = merge_minima(
+        Flat(), GridRuns(pts[:, 0].reshape(30, 30), pts[:, 1].reshape(30, 30), state, state),
+        tolerance,
+    )  # fmt: skip
+    # brute force: visit the points in order; the first ungrouped takes all ungrouped near it
+    group = [-1] * len(pts)
+    count = 0
+    for k in range(len(pts)):
+        if group[k] < 0:
+            for m in range(len(pts)):
+                if group[m] < 0 and math.dist(pts[m], pts[k]) <= tolerance:
+                    group[m] = count
+            count += 1
+    assert len(minima) == count
+    # the same partition of the points (the numbering differs: minima are ordered by depth)
+    ours = labels.ravel().tolist()
+    assert len({(a, b) for a, b in zip(ours, group, strict=True)}) == count
