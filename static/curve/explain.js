@@ -5,8 +5,18 @@ import { escapeHtml, num } from "../common/format.js";
 import { fmt } from "./plot.js";
 
 const FLAT = 1e-6; // |f′| below this: the run has converged
+// How the other optimizers' steps differ from plain gradient descent's −lr·f′(x).
+const OTHERS = {
+  momentum: "Momentum adds 0.9 × the previous step to it, so the ball keeps rolling.",
+  adam: "Adam divides it by the slope's running size, so its steps hardly shrink.",
+  langevin:
+    "Langevin adds a random kick that cools down over time: the ball can hop out of a dip.",
+  annealing:
+    "Annealing ignores the slope: it tries a random move and keeps it if f drops, or " +
+    "sometimes even if it rises, less often as it cools.",
+};
 
-export function explainStep(el, ball, lr) {
+export function explainStep(el, ball, lr, optimizer = "gd") {
   if (!ball) {
     el.innerHTML = "waiting for the server…";
     return;
@@ -28,8 +38,10 @@ export function explainStep(el, ball, lr) {
       `<p>The curve falls to the right, so the step −lr·f′(x) = ${fmt(step)} is positive: ` +
       'the ball moves <b class="go-right">right →</b>, downhill.</p>';
   }
+  const other = OTHERS[optimizer] ? `<p class="note"><b>${OTHERS[optimizer]}</b></p>` : "";
   el.innerHTML =
     words +
+    other +
     `<p class="note">x_new = x − lr·f′(x), with lr = ${escapeHtml(num(lr, 3))}. ` +
     "The step is proportional to the slope, so it shrinks as the slope flattens near the " +
     "bottom: the ball slows down instead of overshooting (unless lr is too large).</p>";

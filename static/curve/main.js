@@ -17,6 +17,8 @@ const state = {
   grid: null,
   range: null,
   lr: 0.01,
+  optimizer: "gd",
+  seed: 0, // the noisy optimizers' seed: in the link, so a run replays exactly
   speed: 5,
   start: 0,
   steps: [],
@@ -45,7 +47,7 @@ function sendStart(paused) {
     max_steps: MAX_STEPS,
     speed: state.speed,
     paused,
-    runs: [{ id: "a", start: state.start, optimizer: "gd", lr: state.lr }],
+    runs: [{ id: "a", start: state.start, optimizer: state.optimizer, lr: state.lr, seed: state.seed }],
   });
   saveHash();
   schedule();
@@ -81,7 +83,7 @@ function frame() {
   if (!state.grid) return;
   const ball = state.steps[state.steps.length - 1] || null;
   drawCurve($("curve"), { ...state, steps: state.steps });
-  explainStep($("explain-step"), ball, state.lr);
+  explainStep($("explain-step"), ball, state.lr, state.optimizer);
   renderStatus(ball);
   const label = state.playing ? "Pause" : "Play";
   if ($("play").dataset.label !== label) {
@@ -165,12 +167,18 @@ function saveHash() {
     curve: state.curve.name,
     lr: String(state.lr),
     start: String(Number(state.start.toPrecision(5))),
+    optimizer: state.optimizer,
+    seed: String(state.seed),
   });
   history.replaceState(null, "", `#${params}`);
 }
 
 function wire() {
   $("curve-select").addEventListener("change", (e) => loadCurve(e.target.value));
+  $("optimizer").addEventListener("change", (e) => {
+    state.optimizer = e.target.value;
+    sendStart(!state.playing);
+  });
   $("lr").addEventListener("input", (e) => {
     state.lr = sliderToLr(e.target.value);
     $("lr-value").textContent = num(state.lr, 3);
@@ -218,6 +226,11 @@ async function main() {
   const name = state.curves[saved.get("curve")] ? saved.get("curve") : "double_well";
   const number = (key) => (saved.get(key) && Number.isFinite(+saved.get(key)) ? +saved.get(key) : null);
   const lr = number("lr");
+  const optimizers = [...$("optimizer").options].map((o) => o.value);
+  if (optimizers.includes(saved.get("optimizer"))) state.optimizer = saved.get("optimizer");
+  const seed = number("seed");
+  state.seed = Number.isInteger(seed) && seed >= 0 ? seed : Math.floor(Math.random() * 2 ** 31);
+  $("optimizer").value = state.optimizer;
   await loadCurve(name, number("start"), lr !== null && lr >= 1e-4 && lr <= 1 ? lr : null);
 }
 

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.curves import CURVES
+from app.descent import DescentRun
 
 pytestmark = pytest.mark.browser
 
@@ -108,3 +109,29 @@ def test_other_curves_and_a_link_back(live_server, page):
     page.click("nav >> text=Surface lab")
     page.wait_for_url(live_server + "/**")
     wait(page, "window.gdviz.state.runs && window.gdviz.state.runs.length === 1")
+
+
+def test_a_noisy_ball_hops_out_of_a_ripple_and_its_link_replays_it(
+    live_server, page, screenshot_dir
+):
+    link = "/1d#curve=wavy&lr=0.05&start=3.9&optimizer=langevin&seed=3"
+    page.goto(live_server + link)
+    wait(page, f"{STATE}.steps.length === 1")
+    assert page.locator("#optimizer").input_value() == "langevin"
+    expect(page.locator("#explain-step")).to_contain_text("random kick")
+    page.locator("#speed").fill("5")  # max
+    page.click("#play")
+    wait(page, f"{STATE}.runState === 'max_steps'", timeout=60_000)
+    steps = page.evaluate(f"{STATE}.steps")
+    wavy = CURVES["wavy"]
+    expected = list(DescentRun(wavy.surface, (3.9, 0.0), "langevin", 0.05, None, 5000, seed=3))
+    assert [(s["x"], s["f"]) for s in steps] == [(s["x"], s["f"]) for s in expected]
+    # gd from 3.9 stops in the ripple at 3.58; this ball leaves it
+    assert min(abs(s["x"] - wavy.minima[-1]) for s in steps[-100:]) > 0.5
+    page.screenshot(path=str(screenshot_dir / "curve-langevin.png"))
+    page.goto(live_server + link.replace("/1d#", "/1d?again=1#"))  # a fresh load
+    wait(page, f"{STATE}.steps.length === 1")
+    page.locator("#speed").fill("5")
+    page.click("#play")
+    wait(page, f"{STATE}.runState === 'max_steps'", timeout=60_000)
+    assert page.evaluate(f"{STATE}.steps") == steps

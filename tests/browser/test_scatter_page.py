@@ -45,7 +45,7 @@ def test_a_seeded_langevin_run_escapes_and_its_link_replays_it(live_server, page
     # gd from there stays in the shallow pit; this run visits others
     assert len({pit_of(s["x"], s["y"]) for s in steps}) >= 2
     # the link replays it bit for bit
-    again = finished_run(page, live_server + LINK + "&x=1")  # a new URL: a fresh load
+    again = finished_run(page, live_server + LINK.replace("/#", "/?again=1#"))  # a fresh load
     assert json.dumps(again) == json.dumps(steps)
 
 
