@@ -7,6 +7,8 @@
 export const BASIN_N = 100; // starts per axis on the page (the route allows up to 200)
 export const BASIN_STEPS = 1000; // each start's step limit
 const DEBOUNCE_MS = 250;
+// The server refuses these (422): a random run has no single end, so the page does not ask.
+const RANDOM = new Set(["langevin", "annealing"]);
 const UNSETTLED = "#9ca3af";
 const DIVERGED = "#1f2937";
 // Soft, distinct colours for the minima, so the contour lines and the runs stay readable.
@@ -42,6 +44,15 @@ export class BasinMap {
   update(settings, delay = DEBOUNCE_MS) {
     if (!this.on || !settings.surface) return;
     this.cancel();
+    if (RANDOM.has(settings.optimizer)) {
+      this.remove();
+      this.report(
+        "error",
+        `no basin map for ${settings.optimizer}: a random optimizer has no single end per ` +
+          "start, so a basin map needs a deterministic optimizer",
+      );
+      return;
+    }
     this.report("computing", "computing the basin map…");
     this.timer = setTimeout(() => this.compute(settings), delay);
   }

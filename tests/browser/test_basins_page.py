@@ -102,3 +102,15 @@ def test_basin_map_follows_the_surface(live_server, page):
     wait(page, f"{STATE}.surface.name === 'wells' && {BASINS}.status.state === 'shown'")
     wait(page, f"{BASINS}.map.x[0] === -5 && {BASINS}.map.minima.length === 4")
     assert [t["type"] for t in field_traces(page)] == ["heatmap", "contour"]
+
+
+def test_basin_map_says_why_a_random_optimizer_has_none(live_server, page):
+    page.goto(live_server + "/#surface=wells&optimizer=langevin")
+    wait(page, f"{STATE}.runs.length === 1 && {STATE}.runs[0].steps.length === 1")
+    page.click("#basins")
+    wait(page, f"{BASINS}.status.state === 'error'")
+    assert "deterministic optimizer" in page.locator("#basins-status").inner_text()
+    assert [t["type"] for t in field_traces(page)] == ["contour"]
+    page.select_option("#optimizer", "gd")  # a deterministic one: the map comes back
+    wait(page, f"{BASINS}.status.state === 'shown'")
+    assert [t["type"] for t in field_traces(page)] == ["heatmap", "contour"]
