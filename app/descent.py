@@ -58,13 +58,18 @@ class DescentRun:
         lr: float | None = None,
         hyper: dict[str, Any] | None = None,
         max_steps: int = 2000,
+        seed: int = 0,
     ) -> None:
         if int(max_steps) != max_steps or max_steps < 0:
             raise ValueError(f"max_steps must be a whole number ≥ 0, not {max_steps!r}")
         self.surface = surface
         self.optimizer = make_optimizer(
-            optimizer, _check_lr(surface.default_lr if lr is None else lr), hyper
+            optimizer, _check_lr(surface.default_lr if lr is None else lr), hyper, seed
         )
+        # the random optimizers only end at max_steps or by diverging: noise never settles
+        self.settles = not self.optimizer.noisy
+        if self.optimizer.name == "annealing":
+            self.optimizer.objective = self._value_or_inf
         self.max_steps = int(max_steps)
         self.restart(surface.default_start if start is None else start)
 
@@ -127,6 +132,7 @@ class DescentRun:
         step_point, lr = self.optimizer.step_point, self.optimizer.lr
         x, y, i, gx, gy = self.x, self.y, self.i, self.gx, self.gy
         evaluate, append, hypot = self._evaluate, steps.append, math.hypot
+        settles = self.settles
         with np.errstate(all="ignore"):  # once per batch: np.errstate costs more than a step
             for _ in range(todo):
                 nx, ny = step_point(x, y, gx, gy)
@@ -141,7 +147,9 @@ class DescentRun:
                 append({"i": i, "x": nx, "y": ny, "f": f, "g": [gx, gy], "lr": lr})
                 moved = hypot(nx - x, ny - y)
                 x, y = nx, ny
-                if hypot(gx, gy) < GRADIENT_TOLERANCE or moved <= STILL * (1.0 + hypot(x, y)):
+                if settles and (
+                    hypot(gx, gy) < GRADIENT_TOLERANCE or moved <= STILL * (1.0 + hypot(x, y))
+                ):
                     break
         if steps:
             self.i, self.x, self.y = i, x, y
@@ -172,6 +180,10 @@ class DescentRun:
 
     def _check_limits(self, gradient_norm: float, moved: float | None = None) -> None:
         """End the run if the current step converged or used the last allowed update."""
+        if not self.settles:
+            if self.i >= self.max_steps:
+                self._stop(MAX_STEPS, f"reached the step limit ({self.max_steps:,} steps)")
+            return
         if gradient_norm < GRADIENT_TOLERANCE:
             where = "at the start" if self.i == 0 else f"at step {self.i:,}"
             self._stop(CONVERGED, f"converged {where}: |∇f| = {gradient_norm:.2e} < 1e-6")

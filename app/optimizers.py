@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["OPTIMIZERS", "Optimizer", "make_optimizer"]
+__all__ = ["NOISY_OPTIMIZERS", "OPTIMIZERS", "POINT_OPTIMIZERS", "Optimizer", "make_optimizer"]
 
 
 class Optimizer:
@@ -34,8 +34,14 @@ class Optimizer:
     #: hyper-parameter name -> torch default
     defaults: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, lr: float, **hyper: Any) -> None:
+    #: True for the random optimizers: their runs never converge, they cool down
+    noisy: ClassVar[bool] = False
+
+    def __init__(self, lr: float, seed: int = 0, **hyper: Any) -> None:
         self.lr = float(lr)
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ValueError(f"seed must be a whole number ≥ 0, not {seed!r}")
+        self.seed = int(seed)  # only the noisy optimizers draw from it
         unknown = sorted(set(hyper) - set(self.defaults))
         if unknown:
             allowed = ", ".join(sorted(self.defaults)) or "none"
@@ -70,6 +76,12 @@ class Optimizer:
             raise ValueError(f"{key} must lie in [0, 1)")
         if key == "eps" and not 0.0 < value <= 1.0:
             raise ValueError("eps must lie in (0, 1]")
+        if key == "temperature" and not 0.0 <= value <= 1e6:
+            raise ValueError("temperature must lie in [0, 1e6]")
+        if key == "cooling" and not 0.0 < value <= 1.0:
+            raise ValueError("cooling must lie in (0, 1]")
+        if key == "step" and not 0.0 < value <= 1e6:
+            raise ValueError("step must lie in (0, 1e6]")
         return value
 
     def reset(self) -> None:
@@ -85,6 +97,14 @@ class Optimizer:
         self.t += 1
         for p, g, s in zip(params, grads, self.state, strict=True):
             self._update(p, g, s)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the entries ``mask`` selects of every state array.
+
+        For parameters that are many independent points (a basin map's starts):
+        the finished ones leave the arrays, and each survivor keeps its own state.
+        """
+        self.state = [{key: a[mask] for key, a in s.items()} for s in self.state]
 
     def step_point(self, x: float, y: float, gx: float, gy: float) -> tuple[float, float]:
         """One update of the point (x, y) given ∇f = (gx, gy): exactly ``step`` on [x, y]."""
@@ -288,12 +308,95 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
-def make_optimizer(name: str, lr: float, hyper: dict[str, Any] | None = None) -> Optimizer:
+# --- escaping a pit: noise that cools down ------------------------------------------------
+
+
+class _Cooling(Optimizer):
+    """A random optimizer with a temperature T = temperature·cooling^t (t = steps before this).
+
+    Its generator is seeded by ``seed`` and reseeded by ``reset``, so a restarted run
+    replays the same steps bit for bit.
+    """
+
+    noisy = True
+    defaults = {"temperature": 1.0, "cooling": 0.999}
+
+    def __init__(self, lr: float, seed: int = 0, **hyper: Any) -> None:
+        super().__init__(lr, seed, **hyper)
+        self.rng = np.random.default_rng(self.seed)
+
+    def reset(self) -> None:
+        super().reset()
+        self.rng = np.random.default_rng(self.seed)
+
+    def temperature(self) -> float:
+        """T of the step being taken (self.t already counts it)."""
+        return self.hyper["temperature"] * self.hyper["cooling"] ** (self.t - 1)
+
+
+class Langevin(_Cooling):
+    """Langevin dynamics: x -= lr·g + √(2·lr·T)·ξ, ξ ~ N(0, I) — gradient descent plus heat."""
+
+    name = "langevin"
+    title = "Langevin (noisy GD)"
+
+    def _update(self, p, g, s):
+        kick = self.rng.standard_normal(p.shape).astype(p.dtype, copy=False)
+        kick *= math.sqrt(2.0 * self.lr * self.temperature())
+        step = np.multiply(g, self.lr, out=s["s1"])
+        step += kick
+        p -= step
+
+    def step_point(self, x: float, y: float, gx: float, gy: float) -> tuple[float, float]:
+        self.t += 1
+        scale = math.sqrt(2.0 * self.lr * self.temperature())
+        xi, eta = self.rng.standard_normal(2).tolist()
+        return x - (self.lr * gx + scale * xi), y - (self.lr * gy + scale * eta)
+
+
+class Annealing(_Cooling):
+    """Simulated annealing: propose x + step·ξ; accept it with probability min(1, e^(−Δf/T)).
+
+    It needs f, not the gradient (``lr`` is unused): ``objective(x, y)`` is set by
+    the run, and a proposal where f is not finite is refused.
+    """
+
+    name = "annealing"
+    title = "Simulated annealing"
+    defaults = {**_Cooling.defaults, "step": 0.5}
+    objective: Any = None  # f(x, y) -> float, given by the run
+
+    def step(self, params, grads):
+        raise ValueError("annealing moves a point on a surface; it cannot train weights")
+
+    def step_point(self, x: float, y: float, gx: float, gy: float) -> tuple[float, float]:
+        self.t += 1
+        temperature = self.temperature()
+        xi, eta = self.rng.standard_normal(2).tolist()
+        u = float(self.rng.random())  # drawn every step, so the stream never depends on f
+        nx, ny = x + self.hyper["step"] * xi, y + self.hyper["step"] * eta
+        f_new = self.objective(nx, ny)
+        if not math.isfinite(f_new):
+            return x, y
+        delta = f_new - self.objective(x, y)
+        if delta <= 0.0 or (temperature > 0.0 and u < math.exp(-delta / temperature)):
+            return nx, ny
+        return x, y
+
+
+NOISY_OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (Langevin, Annealing)}
+#: every optimizer a point on a surface can use (OPTIMIZERS alone train the digit network)
+POINT_OPTIMIZERS: dict[str, type[Optimizer]] = {**OPTIMIZERS, **NOISY_OPTIMIZERS}
+
+
+def make_optimizer(
+    name: str, lr: float, hyper: dict[str, Any] | None = None, seed: int = 0
+) -> Optimizer:
     """Build the optimizer called ``name``; a clear ValueError for an unknown name."""
     try:
-        cls = OPTIMIZERS[name]
+        cls = POINT_OPTIMIZERS[name]
     except KeyError:
         raise ValueError(
-            f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})"
+            f"unknown optimizer {name!r} (choose from {', '.join(POINT_OPTIMIZERS)})"
         ) from None
-    return cls(lr, **(hyper or {}))
+    return cls(lr, seed, **(hyper or {}))

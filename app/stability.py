@@ -29,13 +29,15 @@ def lambda_max(hessian: Hessian) -> float:
 def lr_limit(hessian: Hessian, optimizer: str = "gd", momentum: float = 0.9) -> float | None:
     """The largest stable learning rate near a point with this Hessian; None if there is none.
 
-    None for the adaptive optimizers, and where no direction curves upwards (λ_max ≤ 0:
-    a maximum or a flat spot, where no learning rate makes the quadratic model converge).
+    None for the adaptive optimizers and annealing (it takes no gradient steps: its lr is
+    unused), and where no direction curves upwards (λ_max ≤ 0: a maximum or a flat spot,
+    where no learning rate makes the quadratic model converge). Langevin's drift is plain
+    gradient descent (the noise is added to it), so its limit is plain GD's.
     """
     top = lambda_max(hessian)
-    if optimizer in ("adagrad", "rmsprop", "adam") or not top > 0:
+    if optimizer in ("adagrad", "rmsprop", "adam", "annealing") or not top > 0:
         return None
-    if optimizer == "gd":
+    if optimizer in ("gd", "langevin"):
         return 2.0 / top
     if optimizer == "momentum":
         return (2.0 + 2.0 * momentum) / top

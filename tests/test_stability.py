@@ -63,6 +63,13 @@ def test_no_limit_without_upward_curvature_or_for_adaptive_steps():
         lr_limit(QUADRATIC, "sgd")
 
 
+def test_langevin_has_plain_gds_limit_and_annealing_none():
+    """Langevin adds noise to a plain GD step (its mean moves as GD does); annealing takes no
+    gradient step at all, so no lr limits it."""
+    assert lr_limit(QUADRATIC, "langevin") == lr_limit(QUADRATIC, "gd")
+    assert lr_limit(QUADRATIC, "annealing") is None
+
+
 @pytest.mark.parametrize("optimizer", ["gd", "momentum"])
 def test_real_runs_converge_below_the_limit_and_diverge_above_it(optimizer):
     """The hint is what a run on the server does: 2 % under the limit it converges, 2 % over

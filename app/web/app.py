@@ -18,6 +18,8 @@ from app import __version__
 from app.mnist.engine import resolve_engine, warm_up
 from app.settings import SettingsError, asset_dir, settings
 from app.web import descent_ws, mnist_api, pages, surfaces_api, train_ws
+from app.web.basins_api import router as basins_router
+from app.web.curves_api import router as curves_router
 from app.web.formulas_api import router as formulas_router
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -75,6 +77,8 @@ def create_app() -> FastAPI:
     for module in (pages, surfaces_api, descent_ws, mnist_api, train_ws):
         app.include_router(module.router)
     app.include_router(formulas_router)  # typed formulas (issue 11)
+    app.include_router(basins_router)
+    app.include_router(curves_router)
     return app
 
 

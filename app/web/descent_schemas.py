@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, TypeAdapter, model_validator
 
+from app.curves import CURVES
 from app.descent import COORDINATE_LIMIT
-from app.optimizers import OPTIMIZERS
+from app.optimizers import POINT_OPTIMIZERS
 from app.surfaces import SURFACES
 from app.web.control_messages import Ack, Message, Pause, Resume, Stop
 
@@ -26,7 +27,8 @@ MAX_STEP_N = 10_000  # steps per "step" message
 RUN_LETTERS = "abcdefghijklmnop"  # default ids, by position (MAX_RUNS of them)
 
 SurfaceName = Literal[(*SURFACES, "custom")]  # type: ignore[valid-type]
-OptimizerName = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
+CurveName = Literal[tuple(CURVES)]  # type: ignore[valid-type]
+OptimizerName = Literal[tuple(POINT_OPTIMIZERS)]  # type: ignore[valid-type]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Coordinate = Annotated[float, Field(ge=-COORDINATE_LIMIT, le=COORDINATE_LIMIT, allow_inf_nan=False)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
@@ -44,6 +46,19 @@ RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 RunId = Annotated[str, AfterValidator(_run_id)]
 
 
+def _number_start(data: Any) -> Any:
+    """Move a start given as one number (a curve's x) to ``start_x``.
+
+    A pair stays in ``start``, so its errors read as they always have.
+    """
+    if isinstance(data, dict):
+        start = data.get("start")
+        if isinstance(start, int | float) and not isinstance(start, bool):
+            data = {key: value for key, value in data.items() if key != "start"}
+            data["start_x"] = start
+    return data
+
+
 class Hyper(Message):
     """torch's names; which ones apply depends on the optimizer."""
 
@@ -51,6 +66,9 @@ class Hyper(Message):
     alpha: Finite | None = None
     betas: Annotated[list[Finite], Field(min_length=2, max_length=2)] | None = None
     eps: Finite | None = None
+    temperature: Finite | None = None  # langevin and annealing
+    cooling: Finite | None = None
+    step: Finite | None = None  # annealing's proposal scale
 
     def given(self) -> dict[str, Any]:
         """Only the hyper-parameters the client named."""
@@ -60,10 +78,14 @@ class Hyper(Message):
 class RunSpec(Message):
     id: RunId | None = None  # default: "a", "b", … by position
     start: Point | None = None  # default: the surface's default start
+    start_x: Coordinate | None = None  # on a curve: the start, sent as "start": x
     optimizer: OptimizerName = "gd"
     lr: LearningRate | None = None  # default: the surface's default lr
     hyper: Hyper = Hyper()
     speed: Speed | None = None  # extension: this run's own speed (default: the start's)
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # the noisy optimizers' generator
+
+    _x_start = model_validator(mode="before")(_number_start)
 
 
 class Start(Message):
@@ -75,11 +97,19 @@ class Start(Message):
     paused: bool = False  # extension: send step 0 and wait for "resume" or "step"
     formula: str | None = None  # for surface "custom": the typed formula (app.formula)
     domain: Annotated[list[Point], Field(min_length=2, max_length=2)] | None = None
+    curve: CurveName | None = None  # a 1-D curve instead of a surface: starts are numbers
 
     @model_validator(mode="after")
-    def _custom_has_a_formula(self) -> Start:
-        if self.surface == "custom" and self.formula is None:
+    def _starts_fit(self) -> Start:
+        if self.curve is not None and "surface" in self.model_fields_set:
+            raise ValueError("give a surface or a curve, not both")
+        if self.curve is None and self.surface == "custom" and self.formula is None:
             raise ValueError('the custom surface needs its formula: "formula": "x^2 + y^2"')
+        for index, run in enumerate(self.runs):
+            if self.curve is not None and run.start is not None:
+                raise ValueError(f"runs[{index}].start: on a curve a start is one number x")
+            if self.curve is None and run.start_x is not None:
+                raise ValueError(f"runs[{index}].start: on a surface a start is a pair [x, y]")
         return self
 
 
@@ -100,7 +130,16 @@ class Set(Message):
 class Move(Message):
     type: Literal["move"]
     run: RunId = "a"
-    start: Point
+    start: Point | None = None  # a pair on a surface …
+    start_x: Coordinate | None = None  # … one number on a curve, sent as "start": x
+
+    _x_start = model_validator(mode="before")(_number_start)
+
+    @model_validator(mode="after")
+    def _has_start(self) -> Move:
+        if self.start is None and self.start_x is None:
+            raise ValueError("start is missing")
+        return self
 
 
 class Step(Message):

@@ -26,6 +26,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
+from app.curves import CURVES
 from app.descent import DescentRun, Step
 from app.formula import FormulaError, formula_surface
 from app.settings import Settings
@@ -70,6 +71,7 @@ class RunSlot:
     stopped: bool = False
     credit: float = 0.0  # steps earned by elapsed time, not yet computed
     pending: int = 0  # steps asked for by "step" while paused
+    curve: bool = False  # a run on a 1-D curve: starts are numbers, steps {i, x, f, g, lr}
 
     @property
     def live(self) -> bool:
@@ -120,7 +122,10 @@ class DescentSession:
         getattr(self, f"_on_{message.type}")(message)
 
     def _on_start(self, message: Start) -> None:
-        if message.surface == "custom":
+        on_curve = message.curve is not None
+        if on_curve:
+            surface = CURVES[message.curve].surface
+        elif message.surface == "custom":
             try:  # parsed once per formula and domain (cached), small and bounded
                 surface = formula_surface(message.formula, message.domain)
             except FormulaError as problem:
@@ -135,16 +140,17 @@ class DescentSession:
             try:
                 run = DescentRun(
                     surface,
-                    spec.start,
+                    _point(spec.start_x) if on_curve else spec.start,
                     spec.optimizer,
                     spec.lr,
                     spec.hyper.given(),
                     message.max_steps,
+                    spec.seed,
                 )
             except ValueError as problem:
                 raise BadMessage(f"run {run_id!r}: {problem}") from None
             speed = message.speed if spec.speed is None else spec.speed
-            slots[run_id] = RunSlot(run_id, run, speed, paused=message.paused)
+            slots[run_id] = RunSlot(run_id, run, speed, paused=message.paused, curve=on_curve)
         self.slots = slots  # a new start replaces every run
         for slot in slots.values():
             self._announce_start(slot)
@@ -166,7 +172,10 @@ class DescentSession:
 
     def _on_move(self, message: Move) -> None:
         slot = self._targets(message.run)[0]
-        slot.run.restart(message.start)
+        if slot.curve != (message.start_x is not None):
+            shape = "one number x" if slot.curve else "a pair [x, y]"
+            raise BadMessage(f"run {slot.id!r} needs its start as {shape}")
+        slot.run.restart(_point(message.start_x) if slot.curve else message.start)
         slot.stopped, slot.paused, slot.credit, slot.pending = False, False, 0.0, 0
         self._announce_start(slot)
 
@@ -247,6 +256,11 @@ class DescentSession:
         self._status(slot, slot.run.reason)
 
     def _emit(self, slot: RunSlot, steps: list[Step]) -> None:
+        if steps and slot.curve:  # y is always 0 on a curve: say only what the curve has
+            steps = [
+                {"i": s["i"], "x": s["x"], "f": s["f"], "g": s["g"][0], "lr": s["lr"]}
+                for s in steps
+            ]
         if steps:
             self.outbox.append({"type": "steps", "run": slot.id, "steps": steps})
 
@@ -254,6 +268,11 @@ class DescentSession:
         self.outbox.append(
             {"type": "status", "run": slot.id, "state": slot.state, "reason": reason}
         )
+
+
+def _point(x: float | None) -> tuple[float, float] | None:
+    """A curve's start as DescentRun takes it: the point (x, 0) of its flat-along-y surface."""
+    return None if x is None else (x, 0.0)
 
 
 # --- the connection ---------------------------------------------------------------------

@@ -2,6 +2,8 @@
 // draw per animation frame with whatever steps arrived since the last one.
 
 import { Socket } from "../common/socket.js";
+import { BasinMap } from "./basins.js";
+import { newSeed, runSeed, SCATTER_DEFAULT, scatterStarts } from "./scatter.js";
 import { fillSurfaces, showControls, showTransport, wireControls } from "./controls.js";
 import { DirectionalView } from "./directional.js";
 import { attachPointer } from "./drag.js";
@@ -44,6 +46,13 @@ const stability = new StabilityHint($("stability"), (lr) => {
   setLr(lr);
   showControls(state);
 });
+const basins = new BasinMap($("contour-field"), showBasinStatus);
+window.gdviz.basins = basins;
+const basinSettings = () => ({
+  surface: state.surface,
+  optimizer: state.optimizer,
+  lr: state.lr,
+});
 const socket = new Socket("/ws/descent", onMessage, (status) => {
   if (status === "closed") state.error = "connection to the server lost: reconnecting…";
   if (status === "reopened" && state.surface) sendStart(!state.playing);
@@ -66,11 +75,12 @@ function sendStart(paused) {
     ...(state.surface.name === "custom"
       ? { formula: state.surface.text, domain: state.surface.domain }
       : {}),
-    runs: state.runs.map((r) => ({
+    runs: state.runs.map((r, k) => ({
       id: r.id,
       start: r.start,
       optimizer: state.optimizer,
       lr: state.lr,
+      seed: runSeed(state.seed, k),
     })),
   });
   redrawAll();
@@ -181,6 +191,8 @@ async function loadSurface(name, starts = [], lr = null) {
   $("surface-description").textContent = surface.description;
   showDerivatives(surface);
   plots.setSurface(surface, grid);
+  basins.fieldRedrawn();
+  basins.update(basinSettings(), 0);
   $("log-cost").disabled = !plots.canLogCost();
   $("log-cost").parentElement.title = plots.canLogCost() ? "" : "this surface has no lowest value";
   showControls(state);
@@ -217,6 +229,7 @@ function setLr(lr) {
   state.lr = lr;
   for (const run of state.runs) run.lr = lr; // the lr the next step will use
   socket.send({ type: "set", lr });
+  basins.update(basinSettings());
   saveHash(state);
   schedule();
 }
@@ -229,6 +242,7 @@ function setSpeed(speed) {
 
 function setOptimizer(name) {
   state.optimizer = name;
+  basins.update(basinSettings());
   sendStart(!state.playing); // every run starts again with the new optimizer
 }
 
@@ -300,6 +314,36 @@ async function applyFormula(text, domain = DEFAULT_DOMAIN, starts = [], lr = nul
   return (await loadSurface("custom", starts, lr)) !== false;
 }
 
+// --- the basin map ----------------------------------------------------------------------------
+
+/** A click on the basin map runs the focused run from that cell's start, as a drag would. */
+function runFromCell(x, y) {
+  const [cx, cy] = basins.snap(x, y);
+  moveStart(state.focus, cx, cy, true);
+}
+
+function showBasinStatus({ state: where, text }) {
+  const box = $("basins-status");
+  box.hidden = where === "off";
+  box.textContent = text;
+  box.className = `basins-status ${where}`;
+}
+
+// --- scatter N starts --------------------------------------------------------------------------
+
+/** Replace the runs by N from random points, all running at once, with a fresh seed. */
+function scatter() {
+  if (!state.surface) return;
+  const asked = Math.round(Number($("scatter-n").value));
+  const n = Math.min(Math.max(Number.isFinite(asked) ? asked : SCATTER_DEFAULT, 1), MAX_RUNS);
+  $("scatter-n").value = String(n);
+  state.seed = newSeed();
+  state.nextRun = 0;
+  state.runs = scatterStarts(state.surface.domain, n, state.seed).map((p) => newRun(state, p));
+  state.focus = state.runs[0].id;
+  sendStart(false);
+}
+
 // --- start-up --------------------------------------------------------------------------------
 
 /** Apply the settings in the URL hash (on load, or when someone edits the link). */
@@ -307,6 +351,7 @@ async function applyHash() {
   const saved = readHash(location.hash);
   if (saved.optimizer) state.optimizer = saved.optimizer;
   if (saved.speed !== null) state.speed = saved.speed;
+  state.seed = saved.seed ?? state.seed ?? newSeed();
   const fallback = state.surfaces.himmelblau ? "himmelblau" : Object.keys(state.surfaces)[0];
   if (saved.surface === "custom" && saved.formula) {
     const domain = saved.domain || DEFAULT_DOMAIN;
@@ -336,11 +381,13 @@ async function main() {
     stepOnce,
     reset: () => state.surface && sendStart(true),
   });
+  $("basins").addEventListener("change", (e) => basins.toggle(e.target.checked, basinSettings()));
+  $("scatter").addEventListener("click", scatter);
   attachPointer($("contour"), {
     starts: () => state.runs.map((r) => [r.id, r.start]),
     onDrag: (id, x, y) => moveStart(id, x, y),
     onDrop: (id, x, y) => moveStart(id, x, y, true),
-    onClick: addRun,
+    onClick: (x, y) => (basins.on ? runFromCell(x, y) : addRun(x, y)),
   });
   window.addEventListener("hashchange", applyHash);
   await applyHash();

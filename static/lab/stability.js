@@ -9,7 +9,12 @@ import { num } from "../common/format.js";
 export const ADAPTIVE = ["adagrad", "rmsprop", "adam"];
 const MOMENTUM = 0.9; // the page runs torch's default momentum
 const ASK_EVERY_MS = 200;
-const WORDS = { gd: "plain GD", momentum: "momentum β = 0.9", nesterov: "Nesterov β = 0.9" };
+const WORDS = {
+  gd: "plain GD",
+  momentum: "momentum β = 0.9",
+  nesterov: "Nesterov β = 0.9",
+  langevin: "Langevin's drift (plain GD)",
+};
 
 /** The larger eigenvalue of the symmetric 2×2 matrix [[a, b], [b, c]]. */
 export function lambdaMax([[a, b], [, c]]) {
@@ -19,8 +24,8 @@ export function lambdaMax([[a, b], [, c]]) {
 /** The largest stable lr near a point with this Hessian; null when there is none. */
 export function lrLimit(hessian, optimizer = "gd", momentum = MOMENTUM) {
   const top = lambdaMax(hessian);
-  if (ADAPTIVE.includes(optimizer) || !(top > 0)) return null;
-  if (optimizer === "gd") return 2 / top;
+  if (ADAPTIVE.includes(optimizer) || optimizer === "annealing" || !(top > 0)) return null;
+  if (optimizer === "gd" || optimizer === "langevin") return 2 / top; // langevin's drift is GD
   if (optimizer === "momentum") return (2 + 2 * momentum) / top;
   if (optimizer === "nesterov") return (2 + 2 * momentum) / ((1 + 2 * momentum) * top);
   throw new Error(`no optimizer called ${optimizer}`);
@@ -119,6 +124,8 @@ export class StabilityHint {
     let html;
     if (ADAPTIVE.includes(optimizer)) {
       html = `<span class="muted">${optimizer}: adaptive steps, no fixed lr limit</span>`;
+    } else if (optimizer === "annealing") {
+      html = `<span class="muted">annealing: random proposals, the lr is unused</span>`;
     } else if (!this.hessian) {
       html = `<span class="muted">lr limit: the curvature is undefined ${this.where || "here"}</span>`;
     } else {

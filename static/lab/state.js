@@ -4,7 +4,10 @@
 import { ACCENTS } from "../common/colors.js";
 
 export const SPEEDS = [1, 2, 5, 10, 20, 30, 60, 120, 250, 500, 1000, 2000, 5000, 0]; // 0 = max
-export const OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
+export const OPTIMIZERS = [
+  ...["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
+  ...["langevin", "annealing"], // the noisy ones, seeded by the page's seed (scatter.js)
+];
 export const MAX_RUNS = 16; // the server's limit
 
 export function createState() {
@@ -59,6 +62,7 @@ export function saveHash(state) {
     params.set("formula", state.surface.text);
     params.set("domain", state.surface.domain.flat().join(","));
   }
+  if (Number.isInteger(state.seed)) params.set("seed", String(state.seed));
   history.replaceState(null, "", `#${params}`);
 }
 
@@ -88,6 +92,7 @@ export function readHash(hash) {
     starts,
     formula: params.get("formula"), // the typed formula, when surface=custom
     domain: readDomainParam(params.get("domain")),
+    seed: Number.isInteger(number("seed")) && number("seed") >= 0 ? number("seed") : null,
   };
 }
 
