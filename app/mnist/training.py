@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.mnist.engine import Kernel, make_kernel, resolve_engine
+from app.mnist.evaluation import confusion_matrix, predictions
 from app.mnist.network import ACTIVATIONS, COSTS, Network
 from app.optimizers import OPTIMIZERS, make_optimizer
 
@@ -279,6 +280,10 @@ class Trainer:
             "train_cost": train_cost,
             "test_cost": test_cost,
             "test_accuracy": accuracy,
+            # rows: the true digit, columns: the one read (app.mnist.evaluation)
+            "confusion": confusion_matrix(
+                self.y_test, predictions(evaluator.network, self.x_test)
+            ).tolist(),
         }
 
 

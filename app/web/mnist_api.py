@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, dataset_info, load_mnist
-from app.mnist.model_store import ModelFileError, load_saved_network
+from app.mnist.evaluation import evaluate_network
+from app.mnist.model_store import ModelFileError, load_metadata, load_saved_network
 
 router = APIRouter(prefix="/api/mnist", tags=["digits"])
 
 MAX_SIDE = 1000
+MAX_TEST_DIGITS = 1000  # digits per /test-digits page
 Pixel = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 NO_MODEL = (
     "no trained network yet: train one on /mnist and press Save, or run `gdviz train` in a terminal"
@@ -83,3 +87,93 @@ def _saved_network():
     if network is None:
         raise HTTPException(409, NO_MODEL)
     return network
+
+
+class TestDigits(BaseModel):
+    total: int = Field(description="digits in the test split")
+    labels: list[int]
+    images: list[str] = Field(description="each digit as base64 of 784 bytes 0..255, row-major")
+
+
+class Evaluation(BaseModel):
+    accuracy: float
+    cost: float | None = Field(description="mean cost; null when not a finite number")
+    confusion: list[list[int]] = Field(
+        description="10×10: rows the true digit, columns the read one"
+    )
+    mistakes: dict[str, list[int]] = Field(description='{"t,p": test indices of t read as p}')
+
+
+class SavedModel(BaseModel):
+    sizes: list[int]
+    activation: str
+    cost: str
+    weights: list[list[list[float]]] = Field(description="per layer (n_out, n_in)")
+    biases: list[list[float]]
+    test_accuracy: float | None
+
+
+@router.get("/test-digits", response_model=TestDigits)
+async def test_digits(
+    start: Annotated[int, Query(ge=0)] = 0,
+    count: Annotated[int, Query(ge=1, le=MAX_TEST_DIGITS)] = 100,
+) -> dict:
+    """Digits of the test split in their stored order (the order evaluations and the
+    landscape use), as base64 bytes; fewer than ``count`` at its end."""
+    data = await asyncio.to_thread(_dataset)
+    total = len(data.y_test)
+    if start > total:
+        raise HTTPException(422, f"start must lie between 0 and {total} (the test split's size)")
+    images = gray_bytes(data.x_test[start : start + count])
+    return {
+        "total": total,
+        "labels": [int(v) for v in data.y_test[start : start + count]],
+        "images": [base64.b64encode(row.tobytes()).decode() for row in images],
+    }
+
+
+@router.get(
+    "/evaluation",
+    response_model=Evaluation,
+    responses={409: {"description": "no network has been trained and saved yet"}},
+)
+async def evaluation() -> dict:
+    """The saved network on the whole test split: accuracy, cost, confusion and mistakes."""
+    network = await asyncio.to_thread(_saved_network)
+    data = await asyncio.to_thread(_dataset)
+    return await asyncio.to_thread(evaluate_network, network, data.x_test, data.y_test)
+
+
+@router.get(
+    "/model",
+    response_model=SavedModel,
+    responses={409: {"description": "no network has been trained and saved yet"}},
+)
+async def model() -> dict:
+    """The saved network's layers, weights and biases (each weight matrix (n_out, n_in))."""
+    network = await asyncio.to_thread(_saved_network)
+    try:
+        metadata = await asyncio.to_thread(load_metadata)
+    except (OSError, ValueError):  # replaced or removed since: the network is what counts
+        metadata = {}
+    accuracy = metadata.get("test_accuracy")
+    return {
+        "sizes": list(network.sizes),
+        "activation": network.activation,
+        "cost": network.cost_name,
+        "weights": [w.astype(np.float64).tolist() for w in network.weights],
+        "biases": [b.astype(np.float64).tolist() for b in network.biases],
+        "test_accuracy": accuracy if isinstance(accuracy, int | float) else None,
+    }
+
+
+def gray_bytes(x: np.ndarray) -> np.ndarray:
+    """Pixels 0..1 back to the bytes 0..255 they were read from."""
+    return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _dataset():
+    try:
+        return load_mnist()
+    except DataUnavailableError as problem:
+        raise HTTPException(503, f"no MNIST digits to show: {problem}") from None
