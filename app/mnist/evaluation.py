@@ -11,7 +11,15 @@ import numpy as np
 
 from app.mnist.network import Network
 
-__all__ = ["confusion_matrix", "evaluate_network", "mistakes", "outputs", "predictions"]
+__all__ = [
+    "cell_mistakes",
+    "confusion_matrix",
+    "evaluate_network",
+    "mistakes",
+    "outputs",
+    "predictions",
+    "probabilities",
+]
 
 N_CLASSES = 10
 BLOCK = 2000  # rows per forward pass: bounded memory on the full 10,000-digit test split
@@ -64,4 +72,33 @@ def evaluate_network(network: Network, x: np.ndarray, labels: np.ndarray) -> dic
         "cost": cost if np.isfinite(cost) else None,
         "confusion": confusion_matrix(labels, predicted).tolist(),
         "mistakes": mistakes(labels, predicted),
+    }
+
+
+def probabilities(out: np.ndarray) -> np.ndarray:
+    """Outputs as probabilities, as ``classify`` shows them: a softmax already sums to 1;
+    a quadratic-cost network's ten sigmoids are divided by their sum (uniform where all are 0)."""
+    out = np.asarray(out, dtype=np.float64)
+    total = out.sum(axis=1, keepdims=True)
+    with np.errstate(all="ignore"):
+        scaled = out / total
+    return np.where(total > 0, scaled, 1.0 / out.shape[1])
+
+
+def cell_mistakes(
+    network: Network, x: np.ndarray, labels: np.ndarray, true: int, predicted: int, limit: int
+) -> dict:
+    """The test digits labelled ``true`` that ``network`` reads as ``predicted``:
+    {total, indices (the first ``limit``, in stored order), probabilities per digit}."""
+    labels = np.asarray(labels)
+    with np.errstate(all="ignore"):
+        out = outputs(network, x)
+    found = np.flatnonzero((labels == true) & (out.argmax(axis=1) == predicted))
+    shown = found[:limit]
+    p = probabilities(out[shown]) if len(shown) else np.zeros((0, out.shape[1]))
+    finite = np.isfinite(p).all(axis=1)
+    return {
+        "total": int(len(found)),
+        "indices": [int(k) for k in shown[finite]],
+        "probabilities": np.round(p[finite], 4).tolist(),
     }

@@ -112,7 +112,7 @@ class ParameterPath:
         self._lock = threading.Lock()
 
     def record(self, step: int, flat: np.ndarray) -> None:
-        """Remember the parameters at ``step`` (a copy, as float32); a step seen already is skipped."""
+        """Remember the parameters at ``step`` (a float32 copy); a step seen already is skipped."""
         with self._lock:
             if self._steps and step <= self._steps[-1]:
                 return

@@ -83,7 +83,28 @@ class Classify(Message):
         return np.frombuffer(data, dtype=np.uint8) / 255.0
 
 
+class Landscape(Message):
+    """The cost over a plane through the parameters (app.mnist.landscape), with the path."""
+
+    type: Literal["landscape"]
+    n: Annotated[int, Field(ge=3, le=101)] = 41
+    span: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 1.0
+    method: Literal["pca", "random"] = "pca"
+    samples: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    directions: bool = False
+
+
+class Mistakes(Message):
+    """The test digits labelled ``true`` that the network reads as ``predicted``."""
+
+    type: Literal["mistakes"]
+    true: Annotated[int, Field(ge=0, le=9)]
+    predicted: Annotated[int, Field(ge=0, le=9)]
+    limit: Annotated[int, Field(ge=1, le=200)] = 48
+
+
 TrainMessage = Annotated[
-    Start | Set | Pause | Resume | Stop | Save | Classify | Ack, Field(discriminator="type")
+    Start | Set | Pause | Resume | Stop | Save | Classify | Ack | Landscape | Mistakes,
+    Field(discriminator="type"),
 ]
 train_messages: TypeAdapter = TypeAdapter(TrainMessage)
