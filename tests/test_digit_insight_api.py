@@ -78,7 +78,7 @@ def test_evals_carry_the_confusion_and_landscapes_come_during_and_after(client, 
     with client.websocket_connect("/ws/train") as ws:
         ws.send_json({"type": "landscape"})
         early = receive(ws, lambda m: m["type"] == "error")[-1]
-        assert "start a training" in early["message"]
+        assert early["message"].startswith("landscape: no network")
         ws.send_json({**SMALL, "epochs": 3})
         messages = receive(ws, status("finished"))
         evals = [m for m in messages if m["type"] == "eval"]

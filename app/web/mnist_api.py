@@ -40,6 +40,7 @@ class DatasetInfo(BaseModel):
     test: int
     cached: bool
     engine: str = Field(description='the training engine that runs: "numpy" or "numba"')
+    saved_model: bool = Field(False, description="whether a trained network has been saved")
 
 
 class Classification(BaseModel):
@@ -58,7 +59,14 @@ async def dataset(request: Request) -> dict:
     except DataUnavailableError as problem:
         return {"source": str(problem), "train": 0, "test": 0, "cached": False,
                 "engine": request.app.state.engine}  # fmt: skip
-    return {**dataset_info(), "engine": request.app.state.engine}
+    return {**dataset_info(), "engine": request.app.state.engine, "saved_model": _has_model()}
+
+
+def _has_model() -> bool:
+    try:
+        return load_saved_network() is not None
+    except ModelFileError:
+        return False
 
 
 @router.post(

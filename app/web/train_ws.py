@@ -185,9 +185,9 @@ class TrainConnection(Connection):
         """Computed in a worker thread while this connection goes on serving (a pause or a
         stop is not held behind it); the reply comes when it is ready. One at a time."""
         if self.live is None:
-            raise BadMessage("no network to draw the landscape of yet: start a training")
+            raise BadMessage("landscape: no network to draw it around yet: start a training")
         if self.landscaping is not None and not self.landscaping.done():
-            raise BadMessage("a landscape is being computed already: wait for it")
+            raise BadMessage("landscape: one is being computed already: wait for it")
         options = message.model_dump(exclude={"type"})
         self.landscaping = asyncio.create_task(self._landscape(self.live, options))
 

@@ -3,10 +3,12 @@
 // (settings.js), the socket conversation (session.js), the plots (charts.js), the drawing
 // pad (draw.js), the answer panel (answer.js) and the status lines (status.js).
 
-import { num, percent } from "../common/format.js";
+import { count, num, percent } from "../common/format.js";
 import { lrToSlider } from "../common/slider.js";
 import { clearAnswer, showAnswer } from "./answer.js";
 import { Curves } from "./charts.js";
+import { ConfusionView } from "./confusion.js";
+import { LandscapeView } from "./landscape.js";
 import { DrawingPad, showWeights } from "./draw.js";
 import { lrFromSlider, readSettings, showParameterCount } from "./settings.js";
 import { TrainSession } from "./session.js";
@@ -20,6 +22,34 @@ window.gdviz = { state }; // for tests and the curious
 
 const curves = new Curves($("cost"), $("accuracy"));
 const pad = new DrawingPad($("draw"), () => classify());
+const confusion = new ConfusionView($("confusion"), $("mistakes"), $("mistakes-title"), {
+  onCell: (t, p) => session.mistakes(t, p),
+  onDigit(bytes, label) {
+    pad.load(bytes);
+    say(`a test digit labelled ${label} is on the pad`);
+    classify();
+  },
+});
+const landscape = new LandscapeView($("landscape"), $("landscape-explained"), $("landscape-note"));
+// The landscape is asked for after evaluations, one request at a time, at most every few
+// seconds; while paused no evaluation comes, so nothing redraws.
+const LANDSCAPE_EVERY = 3000;
+const scape = { pending: false, again: false, last: -Infinity, evals: 0 };
+window.gdviz.views = { confusion, landscape, scape };
+
+function requestLandscape(force = false) {
+  if (!state.live) return;
+  const pca = $("landscape-method").value === "pca";
+  if (pca && scape.evals < 2) return; // a path needs a few points before it has directions
+  if (scape.pending) {
+    scape.again = scape.again || force;
+    return;
+  }
+  if (!force && performance.now() - scape.last < LANDSCAPE_EVERY) return;
+  scape.pending = true;
+  scape.last = performance.now();
+  session.landscape({ method: $("landscape-method").value });
+}
 const session = new TrainSession({
   onStatus(m) {
     if (m.state === "loading") {
@@ -31,7 +61,10 @@ const session = new TrainSession({
     if (fresh) {
       curves.addRun(m);
       showDataSource(state);
+      scape.evals = 0;
+      landscape.note("drawn after the training's second evaluation");
     }
+    if (m.state === "finished" || m.state === "stopped") requestLandscape(true);
     showEnd(m);
     showButtons(state);
   },
@@ -42,6 +75,12 @@ const session = new TrainSession({
   onEval(m) {
     if (state.info) curves.evaluation(m, state.info.train);
     state.lastEval = m;
+    if (m.confusion) {
+      const accuracy = m.test_accuracy === null ? "" : ` · accuracy ${percent(m.test_accuracy)}`;
+      confusion.show(m.confusion, `the network training now · step ${count(m.step)}${accuracy}`);
+    }
+    scape.evals += 1;
+    if (state.training && !state.paused) requestLandscape();
     if (pad.inked) classify(); // watch the answer improve as the network learns
   },
   onWeights: (m) => showWeights($("weights"), m),
@@ -56,11 +95,26 @@ const session = new TrainSession({
     state.savedCost = state.run ? state.run.cost : null;
     say(`saved (test accuracy ${percent(m.test_accuracy)}): POST /api/mnist/classify now uses it`);
   },
+  onLandscape(m) {
+    scape.pending = false;
+    landscape.show(m);
+    if (scape.again) {
+      scape.again = false;
+      requestLandscape(true);
+    }
+  },
+  onMistakes: (m) => confusion.showMistakes(m),
   onError(m) {
+    if (m.message.startsWith("landscape:")) {
+      scape.pending = false;
+      landscape.note(m.message.slice("landscape:".length).trim());
+      return;
+    }
     state.error = m.message;
     say(`⚠ ${m.message}`, true);
   },
   onConnection(s) {
+    if (s !== "open") scape.pending = false; // its answer will not come on a new connection
     if (s === "reopened" && connectionLost(state)) {
       say("the connection to the server dropped: press Train to start again");
     }
@@ -91,6 +145,7 @@ function frame() {
   frameRequested = false;
   curves.draw();
   showProgress(state);
+  if (confusion.draw()) setTimeout(schedule, 200); // throttled: draw the latest a little later
 }
 
 // --- controls -------------------------------------------------------------------------------
@@ -121,11 +176,24 @@ function wire() {
     if (state.training && state.info) curves.addRun(state.info); // the running one keeps drawing
   });
   $("classify").addEventListener("click", () => classify());
+  $("landscape-method").addEventListener("change", () => {
+    if (state.live) requestLandscape(true);
+  });
   $("clear").addEventListener("click", () => {
     pad.clear();
     state.prediction = null;
     clearAnswer();
   });
+}
+
+/** Before any training here: where the saved network fails, if there is one. */
+async function showSavedEvaluation() {
+  if (!state.dataset || !state.dataset.saved_model) return; // a 409 would be a console error
+  const response = await fetch("/api/mnist/evaluation");
+  if (!response.ok || confusion.shown || confusion.pending) return;
+  const e = await response.json();
+  confusion.show(e.confusion, `the saved network · accuracy ${percent(e.accuracy)}`);
+  schedule();
 }
 
 async function main() {
@@ -140,6 +208,7 @@ async function main() {
     state.dataset = info;
     if (info.engine) state.engine = info.engine;
     showDataSource(state);
+    showSavedEvaluation();
   }
 }
 

@@ -1,0 +1,74 @@
+"""The digit lab's landscape and confusion matrix in Chromium: drawn while a network trains,
+with no click, refreshed as it goes; a cell's mistakes; a mistake loaded into the pad."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+STATE = "window.gdviz.state"
+VIEWS = "window.gdviz.views"
+STATUS = "document.getElementById('train-status').textContent"
+
+
+def click_cell(page, true_digit, predicted):
+    """Click the confusion matrix's cell (true, predicted) where a person would."""
+    x, y = page.evaluate(
+        """([t, p]) => {
+          const el = document.getElementById('confusion'), L = el._fullLayout;
+          const box = el.getBoundingClientRect();
+          return [box.left + L._size.l + L.xaxis.l2p(p), box.top + L._size.t + L.yaxis.l2p(t)];
+        }""",
+        [true_digit, predicted],
+    )
+    page.mouse.click(x, y)
+
+
+def test_landscape_and_confusion_draw_themselves_while_training(live_server, page, mnist,
+                                                                screenshot_dir):  # fmt: skip
+    page.goto(live_server + "/mnist")
+    page.wait_for_function("document.getElementById('data-source').textContent.includes('train')")
+    page.locator("#epochs").fill("12")
+    page.click("#train")
+    # no click: both draw during the training
+    page.wait_for_function("document.getElementById('confusion').data?.length === 2")
+    page.wait_for_function(f"{VIEWS}.landscape.shown !== null", timeout=30_000)
+    first = page.evaluate(f"{VIEWS}.landscape.shown.step")
+    assert page.evaluate(f"{STATE}.training"), "the first landscape should come mid-training"
+    contour = page.evaluate("document.getElementById('landscape').data")
+    assert contour[0]["type"] == "contour" and len(contour[0]["z"]) == 41
+    assert contour[1]["x"][-1] == 0 and contour[1]["y"][-1] == 0  # the path ends at the centre
+    assert "variance" in page.locator("#landscape-explained").inner_text()
+    # it refreshes as training goes on
+    page.wait_for_function(f"{VIEWS}.landscape.shown.step > {first}", timeout=30_000)
+    page.wait_for_function(f"{STATUS}.includes('finished')", timeout=120_000)
+    page.wait_for_function(f"{VIEWS}.landscape.shown.step === {STATE}.lastStep.step")
+    confusion = page.evaluate(f"{STATE}.lastEval.confusion")
+    assert sum(map(sum, confusion)) == len(mnist.y_test)
+    page.locator("#landscape-panel, .landscape-panel").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "mnist-insight.png"), full_page=True)
+
+    # click the cell of the commonest mistake: its digits appear with probabilities
+    cells = [(v, t, p) for t, row in enumerate(confusion) for p, v in enumerate(row) if t != p]
+    count, t, p = max(cells)
+    click_cell(page, t, p)
+    page.wait_for_function("document.querySelectorAll('#mistakes .mistake').length > 0")
+    shown = page.locator("#mistakes .mistake").count()
+    assert shown == min(count, 48)
+    assert f"labelled {t}" in page.locator("#mistakes-title").inner_text()
+    assert "%" in page.locator("#mistakes .mistake small").first.inner_text()
+    # a digit clicked goes onto the pad and is classified
+    page.evaluate(f"{STATE}.prediction = null")
+    page.locator("#mistakes .mistake").first.click()
+    page.wait_for_function(f"{STATE}.prediction !== null")
+    assert page.evaluate(f"{STATUS}").startswith(f"a test digit labelled {t}")
+    inked = page.evaluate(
+        """() => { const c = document.getElementById('draw').getContext('2d');
+                   const d = c.getImageData(0, 0, 280, 280).data; let s = 0;
+                   for (let k = 0; k < d.length; k += 4) s += d[k]; return s; }"""
+    )
+    assert inked > 0
+    page.screenshot(path=str(screenshot_dir / "mnist-mistakes.png"), full_page=True)
+
+    # the other plane
+    page.select_option("#landscape-method", "random")
+    page.wait_for_function(f"{VIEWS}.landscape.shown.method === 'random'")
+    assert "random" in page.locator("#landscape-explained").inner_text()
