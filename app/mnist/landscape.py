@@ -20,11 +20,12 @@ may be a saddle in a direction the slice leaves out.
 
 The grid is evaluated without a Python loop over its cells doing whole forward
 passes. A layer's weighted input is linear in (a, b): with W = Wc + a·D1 + b·D2,
-``A·Wᵀ = A·Wcᵀ + a·A·D1ᵀ + b·A·D2ᵀ``. The first layer's input A = X is the same for
-every cell, so its three products (one product with the three matrices stacked) are
-made once; each later layer stacks every cell's activations of a chunk of cells into
-one tall matrix and makes one product with [Wc; D1; D2] too. What is left per cell is
-elementwise work, vectorised over the cells of a chunk.
+``X·Wᵀ = X·Wcᵀ + a·X·D1ᵀ + b·X·D2ᵀ``. The first layer — 784 inputs, nearly all the
+work — sees the same X in every cell, so its three products (one product with the
+three matrices stacked) are made once, and every cell's z is then [1, a, b] times
+them: for a chunk of cells one more product, (cells × 3)·(3 × n·h1). The small
+layers after it take each cell's own weights (Wc + a·D1 + b·D2, formed for all cells
+at once) in one batched matrix product over the chunk.
 
 Parameters are vectors in ``Network.flat``'s order (weights, then biases); DESIGN.md's
 order (W1, b1, W2, b2, …, each row-major) is ``design_order``'s permutation of it.
@@ -229,46 +230,46 @@ def plane_costs(
     x = np.ascontiguousarray(x, dtype=dtype)
     onehot = np.asarray(onehot, dtype=dtype)
     layers = layers_of(network.sizes)
-    stacked = [_stacked(layer, center, d1, d2, dtype) for layer in layers]
+    weights = [_weights(layer, center, d1, d2, dtype) for layer in layers]
     biases = [_biases(layer, center, d1, d2, dtype) for layer in layers]
     cells_a, cells_b = (v.ravel().astype(dtype) for v in np.meshgrid(a, b))
     n, widest = len(x), max(network.sizes[1:])
-    chunk = max(1, CHUNK_ELEMENTS // (3 * n * widest))
-    first = x @ stacked[0]  # (n, 3·h1): X·Wcᵀ | X·D1ᵀ | X·D2ᵀ, the same for every cell
+    chunk = max(1, CHUNK_ELEMENTS // (n * widest))
+    first = _first_layer(x, weights[0], biases[0])
     costs = np.empty(len(cells_a), dtype=np.float64)
     with np.errstate(all="ignore"):
         for start in range(0, len(cells_a), chunk):
             ca, cb = cells_a[start : start + chunk], cells_b[start : start + chunk]
-            products = np.broadcast_to(first, (len(ca), *first.shape))
-            z = None
-            for k, layer in enumerate(layers):
-                if k:
-                    act = _activate(network.activation, z)
-                    products = (act.reshape(-1, layer.n_in) @ stacked[k]).reshape(len(ca), n, -1)
-                z = _combine(products, biases[k], ca, cb, layer.n_out)
+            coefficients = np.stack([np.ones_like(ca), ca, cb], axis=1)  # (cells, 3)
+            # The first layer: z = [1, a, b] · (X·Wᵀ + bias for Wc, D1, D2): one product.
+            z = (coefficients @ first).reshape(len(ca), n, -1)
+            for k in range(1, len(layers)):
+                act = _activate(network.activation, z)
+                # Every cell's own weights (cells, n_out, n_in): small, cheap to form.
+                w = np.einsum("cj,jok->cok", coefficients, weights[k])
+                z = np.matmul(act, w.transpose(0, 2, 1))
+                z += (coefficients @ biases[k])[:, None, :]
             costs[start : start + chunk] = _mean_costs(network.cost_name, z, onehot)
     return costs.reshape(len(b), len(a))
 
 
-def _stacked(layer: Layer, center, d1, d2, dtype) -> np.ndarray:
-    """(n_in, 3·n_out): [Wcᵀ | D1ᵀ | D2ᵀ], so one product gives all three."""
+def _weights(layer: Layer, center, d1, d2, dtype) -> np.ndarray:
+    """(3, n_out, n_in): the layer's weights in center, d1 and d2."""
     shape = (layer.n_out, layer.n_in)
-    parts = [np.asarray(v[layer.w], dtype=dtype).reshape(shape) for v in (center, d1, d2)]
-    return np.ascontiguousarray(np.concatenate(parts).T)
+    return np.stack([np.asarray(v[layer.w], dtype=dtype).reshape(shape) for v in (center, d1, d2)])
 
 
 def _biases(layer: Layer, center, d1, d2, dtype) -> np.ndarray:
+    """(3, n_out): the layer's biases in center, d1 and d2."""
     return np.stack([np.asarray(v[layer.b], dtype=dtype) for v in (center, d1, d2)])
 
 
-def _combine(products: np.ndarray, bias: np.ndarray, ca: np.ndarray, cb: np.ndarray, h: int):
-    """Each cell's z = P0 + a·P1 + b·P2 + (bc + a·e1 + b·e2): (cells, n, h)."""
-    a3, b3 = ca[:, None, None], cb[:, None, None]
-    z = products[..., h : 2 * h] * a3
-    z += products[..., :h]
-    z += products[..., 2 * h :] * b3
-    z += (bias[0] + ca[:, None] * bias[1] + cb[:, None] * bias[2])[:, None, :]
-    return z
+def _first_layer(x: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray:
+    """(3, n·h1): X·Wᵀ + bias for center, d1 and d2 — one product, the same for every cell."""
+    three, h, n_in = weights.shape
+    products = x @ weights.reshape(three * h, n_in).T  # (n, 3·h)
+    products = products.reshape(len(x), three, h).transpose(1, 0, 2) + biases[:, None, :]
+    return np.ascontiguousarray(products.reshape(three, -1))
 
 
 def _activate(name: str, z: np.ndarray) -> np.ndarray:
