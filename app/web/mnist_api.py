@@ -8,12 +8,14 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, dataset_info, load_mnist
 from app.mnist.evaluation import evaluate_network
 from app.mnist.model_store import ModelFileError, load_metadata, load_saved_network
+from app.mnist.one_example import example_backprop
+from app.web.train_schemas import gray8_canvas
 
 router = APIRouter(prefix="/api/mnist", tags=["digits"])
 
@@ -185,3 +187,61 @@ def _dataset():
         return load_mnist()
     except DataUnavailableError as problem:
         raise HTTPException(503, f"no MNIST digits to show: {problem}") from None
+
+
+class BackpropRequest(BaseModel):
+    """A drawing — ``pixels`` (gray 0..1, row-major) or ``gray8`` (base64 bytes 0..255),
+    exactly one — and the digit it is meant to be."""
+
+    model_config = ConfigDict(extra="forbid")
+    width: Annotated[int, Field(ge=1, le=MAX_SIDE)]
+    height: Annotated[int, Field(ge=1, le=MAX_SIDE)]
+    pixels: Annotated[list[Pixel], Field(max_length=MAX_SIDE * MAX_SIDE)] | None = None
+    gray8: Annotated[str, Field(max_length=4 * MAX_SIDE * MAX_SIDE // 3 + 4)] | None = None
+    label: Annotated[int, Field(ge=0, le=9, strict=True)]
+
+    @model_validator(mode="after")
+    def _one_canvas(self) -> BackpropRequest:
+        if (self.pixels is None) == (self.gray8 is None):
+            raise ValueError("send the drawing as pixels or as gray8, exactly one of them")
+        return self
+
+
+class Gradients(BaseModel):
+    weights: list[list[list[float]]] = Field(description="∂C/∂W per layer, each (n_out, n_in)")
+    biases: list[list[float]] = Field(description="∂C/∂b per layer")
+
+
+class Backprop(BaseModel):
+    digit: int
+    label: int
+    probabilities: list[float]
+    input: list[float]
+    activations: list[list[float]]
+    cost: float = Field(description="this example's cost")
+    nudges: list[list[float]] = Field(
+        description="−∂C/∂a per layer, hidden layers first, the output layer last"
+    )
+    gradients: Gradients
+
+
+@router.post(
+    "/backprop",
+    response_model=Backprop,
+    responses={409: {"description": "no network has been trained and saved yet"}},
+)
+async def backprop(request: BackpropRequest) -> dict:
+    """One drawing's backprop through the saved network: the desired nudges of every
+    layer's activations and the gradient of this example's cost."""
+    network = await asyncio.to_thread(_saved_network)
+    try:
+        canvas = (
+            request.pixels
+            if request.pixels is not None
+            else gray8_canvas(request.gray8, request.width, request.height)
+        )
+        return await asyncio.to_thread(
+            example_backprop, network, request.width, request.height, canvas, request.label
+        )
+    except ValueError as problem:  # EmptyCanvasError included
+        raise HTTPException(422, str(problem)) from None

@@ -71,16 +71,21 @@ class Classify(Message):
         """The gray levels 0..1, row-major; a ValueError saying what is wrong with gray8."""
         if self.pixels is not None:
             return self.pixels
-        try:
-            data = base64.b64decode(self.gray8, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("gray8 must be base64 (the canvas's bytes, one per pixel)") from None
-        if len(data) != self.width * self.height:
-            raise ValueError(
-                f"gray8 holds {len(data):,} bytes; a {self.width}×{self.height} canvas "
-                f"needs {self.width * self.height:,}"
-            )
-        return np.frombuffer(data, dtype=np.uint8) / 255.0
+        return gray8_canvas(self.gray8, self.width, self.height)
+
+
+def gray8_canvas(gray8: str, width: int, height: int) -> np.ndarray:
+    """A base64 canvas (one byte 0..255 per pixel) as gray levels 0..1; a ValueError
+    saying what is wrong with it."""
+    try:
+        data = base64.b64decode(gray8, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("gray8 must be base64 (the canvas's bytes, one per pixel)") from None
+    if len(data) != width * height:
+        raise ValueError(
+            f"gray8 holds {len(data):,} bytes; a {width}×{height} canvas needs {width * height:,}"
+        )
+    return np.frombuffer(data, dtype=np.uint8) / 255.0
 
 
 class Landscape(Message):
