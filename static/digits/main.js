@@ -6,6 +6,7 @@
 import { count, num, percent } from "../common/format.js";
 import { lrToSlider } from "../common/slider.js";
 import { clearAnswer, showAnswer } from "./answer.js";
+import { BackpropView } from "./backprop.js";
 import { Curves } from "./charts.js";
 import { ConfusionView } from "./confusion.js";
 import { LandscapeView } from "./landscape.js";
@@ -26,6 +27,7 @@ const confusion = new ConfusionView($("confusion"), $("mistakes"), $("mistakes-t
   onCell: (t, p) => session.mistakes(t, p),
   onDigit(bytes, label) {
     pad.load(bytes);
+    $("backprop-label").value = String(label);
     say(`a test digit labelled ${label} is on the pad`);
     classify();
   },
@@ -35,7 +37,31 @@ const landscape = new LandscapeView($("landscape"), $("landscape-explained"), $(
 // seconds; while paused no evaluation comes, so nothing redraws.
 const LANDSCAPE_EVERY = 3000;
 const scape = { pending: false, again: false, last: -Infinity, evals: 0 };
-window.gdviz.views = { confusion, landscape, scape };
+const backpropView = new BackpropView({ outputs: $("nudges-output"), hidden: $("nudges-hidden"),
+  images: $("weight-gradients"), note: $("backprop-note") });
+window.gdviz.views = { confusion, landscape, scape, backprop: backpropView };
+
+/** One example's backprop through the saved network (POST /api/mnist/backprop). */
+async function backprop() {
+  if (!pad.inked) {
+    backpropView.note("draw a digit on the pad first (or click a mistake above)");
+    return;
+  }
+  if (!state.savedModel) {
+    backpropView.note("no saved network yet: train one and press Save — backprop uses the saved network");
+    return;
+  }
+  const request = { ...pad.gray8(), label: Number($("backprop-label").value) };
+  const response = await fetch("/api/mnist/backprop", { method: "POST",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) });
+  const answer = await response.json();
+  if (!response.ok) {
+    backpropView.note(`⚠ ${answer.detail}`);
+    return;
+  }
+  const model = await fetch("/api/mnist/model");
+  backpropView.show(answer, model.ok ? (await model.json()).weights[0] : null);
+}
 
 function requestLandscape(force = false) {
   if (!state.live) return;
@@ -50,6 +76,7 @@ function requestLandscape(force = false) {
   scape.last = performance.now();
   session.landscape({ method: $("landscape-method").value });
 }
+
 const session = new TrainSession({
   onStatus(m) {
     if (m.state === "loading") {
@@ -92,6 +119,7 @@ const session = new TrainSession({
     showAnswer(m, cost || null);
   },
   onSaved(m) {
+    state.savedModel = true;
     state.savedCost = state.run ? state.run.cost : null;
     say(`saved (test accuracy ${percent(m.test_accuracy)}): POST /api/mnist/classify now uses it`);
   },
@@ -176,6 +204,7 @@ function wire() {
     if (state.training && state.info) curves.addRun(state.info); // the running one keeps drawing
   });
   $("classify").addEventListener("click", () => classify());
+  $("backprop").addEventListener("click", () => backprop());
   $("landscape-method").addEventListener("change", () => {
     if (state.live) requestLandscape(true);
   });
@@ -203,6 +232,7 @@ async function main() {
   showParameterCount();
   showButtons(state);
   const info = await (await fetch("/api/mnist/dataset")).json();
+  state.savedModel = state.savedModel || Boolean(info.saved_model);
   if (!state.info) {
     // A training that already started has said which data it uses.
     state.dataset = info;

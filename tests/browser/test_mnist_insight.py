@@ -68,6 +68,23 @@ def test_landscape_and_confusion_draw_themselves_while_training(live_server, pag
     assert inked > 0
     page.screenshot(path=str(screenshot_dir / "mnist-mistakes.png"), full_page=True)
 
+    # backprop of that digit through the saved network: first there is none
+    page.click("#backprop")
+    page.wait_for_function("document.getElementById('backprop-note').textContent.includes('Save')")
+    page.click("#save")
+    page.wait_for_function(f"{STATUS}.includes('saved')")
+    assert page.locator("#backprop-label").input_value() == str(t)  # the mistake's label
+    page.click("#backprop")
+    page.wait_for_function(f"{VIEWS}.backprop.shown !== null")
+    nudges = page.evaluate("document.getElementById('nudges-output').data[0].y")
+    assert len(nudges) == 10 and nudges[t] > 0  # the right digit is pushed up…
+    assert all(v < 0 for k, v in enumerate(nudges) if k != t)  # …every other one down
+    hidden = page.evaluate("document.getElementById('nudges-hidden').data[0].y")
+    assert len(hidden) == 32
+    assert page.locator("#weight-gradients .pair canvas").count() == 32  # 16 weights, 16 wants
+    page.locator(".backprop-panel").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "mnist-backprop.png"), full_page=True)
+
     # the other plane
     page.select_option("#landscape-method", "random")
     page.wait_for_function(f"{VIEWS}.landscape.shown.method === 'random'")
