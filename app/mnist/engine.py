@@ -72,7 +72,14 @@ def resolve_engine(requested: str = "auto", batch_size: int | None = None) -> st
 
 
 def make_kernel(network: Network, engine: str) -> Kernel:
-    """A backprop-and-evaluation kernel for ``network`` on ``engine`` ("auto" resolved here)."""
+    """A backprop-and-evaluation kernel for ``network`` on ``engine`` ("auto" resolved here).
+
+    The step activation, which neither fast kernel has, always runs on ``Network`` itself.
+    """
+    if network.activation == "step":
+        from app.mnist.reference_kernel import ReferenceKernel
+
+        return ReferenceKernel(network)
     if resolve_engine(engine) == "numba":
         from app.mnist.fast.kernel import NumbaKernel
 

@@ -249,6 +249,8 @@ def plane_costs(
                 w = np.einsum("cj,jok->cok", coefficients, weights[k])
                 z = np.matmul(act, w.transpose(0, 2, 1))
                 z += (coefficients @ biases[k])[:, None, :]
+            if network.activation == "step":  # the outputs step too (app.mnist.network)
+                z = np.where(z > 0, np.inf, -np.inf).astype(dtype)  # σ of these: 1 or 0
             costs[start : start + chunk] = _mean_costs(network.cost_name, z, onehot)
     return costs.reshape(len(b), len(a))
 

@@ -62,6 +62,8 @@ class TrainConfig:
             _check_int("hidden layer size", size, 1, MAX_LAYER_SIZE)
         _check_choice("activation", self.activation, ACTIVATIONS)
         _check_choice("cost", self.cost, COSTS)
+        if self.activation == "step" and self.cost != "quadratic":
+            raise ValueError("the step activation goes with the quadratic cost only")
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_lr(self.lr)
         _check_int("batch size", self.batch_size, 1, MAX_BATCH)
@@ -128,6 +130,8 @@ class Trainer:
     def __init__(self, config: TrainConfig, data: Dataset, engine: str = "auto") -> None:
         config.validate()
         self.engine = resolve_engine(engine, config.batch_size)
+        if config.activation == "step":  # only the reference kernel has it (app.mnist.engine)
+            self.engine = "numpy"
         self.config = config
         self.data = data
         x_train = np.ascontiguousarray(data.x_train, dtype=np.float32)

@@ -26,11 +26,12 @@ class Start(Message):
     hidden: Annotated[
         list[Annotated[int, Field(ge=1, le=MAX_LAYER_SIZE)]], Field(max_length=MAX_HIDDEN_LAYERS)
     ] = [16, 16]
-    activation: Literal["sigmoid", "relu"] = "sigmoid"
+    activation: Literal["sigmoid", "relu", "step"] = "sigmoid"
     cost: Literal["quadratic", "cross_entropy"] = "quadratic"
     optimizer: OptimizerName = "gd"
     lr: LearningRate = 3.0
-    batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH)] = 10
+    #: "full": every training digit in one batch (full-batch gradient descent)
+    batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH)] | Literal["full"] = 10
     epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = 30
     shuffle_labels: bool = False
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0

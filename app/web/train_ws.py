@@ -24,7 +24,7 @@ from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, load_mnist
 from app.mnist.evaluation import cell_mistakes
 from app.mnist.model_store import ModelFileError, load_saved_network
-from app.mnist.training import TrainConfig, Trainer
+from app.mnist.training import MAX_BATCH, TrainConfig, Trainer
 from app.settings import Settings, SettingsError
 from app.web.connection import Connection, app_state
 from app.web.live_training import LiveTraining, network_from, weights_message
@@ -115,6 +115,8 @@ class TrainConnection(Connection):
     async def _on_start(self, message: Start) -> None:
         await self._stop_training()
         config = TrainConfig(**message.model_dump(exclude={"type"}))
+        if config.batch_size == "full":  # the Trainer takes at most the training set
+            config.batch_size = MAX_BATCH
         config.hidden = tuple(config.hidden)
         try:
             config.validate()
