@@ -9,6 +9,7 @@ import { clearAnswer, showAnswer } from "./answer.js";
 import { BackpropView } from "./backprop.js";
 import { Curves } from "./charts.js";
 import { ConfusionView } from "./confusion.js";
+import { EXPERIMENTS, experimentStart } from "./experiments.js";
 import { LandscapeView } from "./landscape.js";
 import { DrawingPad, showWeights } from "./draw.js";
 import { lrFromSlider, readSettings, showParameterCount } from "./settings.js";
@@ -86,7 +87,7 @@ const session = new TrainSession({
     const fresh = m.state === "running" && m.total_steps !== undefined;
     applyStatus(state, m);
     if (fresh) {
-      curves.addRun(m);
+      curves.addRun({ ...m, label: state.run && state.run.label });
       showDataSource(state);
       scape.evals = 0;
       landscape.note("drawn after the training's second evaluation");
@@ -189,6 +190,20 @@ function wire() {
       say(`⚠ ${problem.message}`, true);
     }
   });
+  for (const button of document.querySelectorAll("[data-experiment]")) {
+    button.addEventListener("click", () => {
+      const name = button.dataset.experiment;
+      try {
+        const { label, ...start } = { ...experimentStart(name, readSettings()), label: EXPERIMENTS[name].label };
+        state.requested = { ...start, label };
+        session.start(start);
+        $("experiment-note").textContent = EXPERIMENTS[name].note;
+        say(`starting: ${label}…`);
+      } catch (problem) {
+        say(`⚠ ${problem.message}`, true);
+      }
+    });
+  }
   $("pause").addEventListener("click", () => (state.paused ? session.resume() : session.pause()));
   $("stop").addEventListener("click", () => session.stop());
   $("save").addEventListener("click", () => session.save());

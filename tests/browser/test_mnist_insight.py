@@ -89,3 +89,26 @@ def test_landscape_and_confusion_draw_themselves_while_training(live_server, pag
     page.select_option("#landscape-method", "random")
     page.wait_for_function(f"{VIEWS}.landscape.shown.method === 'random'")
     assert "random" in page.locator("#landscape-explained").inner_text()
+
+
+def test_experiments_run_with_one_click_each_on_one_plot(live_server, page, mnist, screenshot_dir):
+    page.goto(live_server + "/mnist")
+    page.wait_for_function("document.getElementById('data-source').textContent.includes('train')")
+    page.locator("#epochs").fill("2")
+    page.click("[data-experiment=baseline]")
+    page.wait_for_function(f"{STATUS}.includes('finished')")
+    page.click("[data-experiment=step]")
+    assert "smooth" in page.locator("#experiment-note").inner_text()
+    page.wait_for_function("document.getElementById('cost').data.length === 6")
+    page.wait_for_function(f"{STATUS}.includes('finished')")
+    page.click("[data-experiment=full]")
+    page.wait_for_function("document.getElementById('cost').data.length === 9")
+    page.wait_for_function(f"{STATUS}.includes('finished')")
+    names = page.evaluate("document.getElementById('cost').data.map(t => t.name)")
+    assert {"run 1 (the videos' net)", "run 2 (step neurons)", "run 3 (full batch)"} <= set(names)
+    tests = page.evaluate("document.getElementById('cost').data.map(t => t.y)")
+    step_test_costs = tests[5]  # run 2's test-cost diamonds: flat, nothing descends
+    assert len(step_test_costs) >= 2 and len(set(step_test_costs)) == 1
+    assert tests[2][-1] < tests[2][0] / 2  # the videos' net learned
+    assert tests[8][-1] > tests[2][-1]  # two full-batch steps learn far less than 800 small ones
+    page.screenshot(path=str(screenshot_dir / "mnist-experiments.png"))
