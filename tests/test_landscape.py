@@ -141,3 +141,12 @@ def test_the_path_keeps_its_first_and_latest_vectors_in_bounded_memory():
     assert steps == sorted(steps) and all(v[0] == s for s, v in zip(steps, vectors, strict=True))
     path.record(999, np.zeros(3))  # the same step again: ignored
     assert len(path) == len(steps)
+
+
+def test_a_diverged_network_has_no_landscape_but_a_reason():
+    net = Network(seed=0)
+    center = net.flat.astype(np.float64)
+    center[5] = np.nan
+    data = synthetic(10, 20)
+    with pytest.raises(ValueError, match="finite"):
+        landscape(net, center, [], data.x_test, np.eye(10)[data.y_test], n=3, method="random")

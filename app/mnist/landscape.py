@@ -334,7 +334,10 @@ def landscape(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} (choose from {', '.join(METHODS)})")
     center = np.asarray(center, dtype=np.float64)
+    if not np.isfinite(center).all():
+        raise ValueError("the parameters are not finite numbers: the training diverged")
     visited = [np.asarray(v, dtype=np.float64) for v in path]
+    visited = [v for v in visited if np.isfinite(v).all()]  # a diverging step's, if any
     if not visited or not np.array_equal(visited[-1], center):
         visited.append(center)
     visited_array = np.stack(visited)

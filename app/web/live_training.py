@@ -115,6 +115,8 @@ class LiveTraining:
         """(In a worker thread, never the training's) the cost landscape around the parameters
         as they are between two steps, over the first ``samples`` test digits, with the path."""
         snapshot = self.snapshot().result()
+        if not np.isfinite(snapshot.flat).all():
+            raise ValueError("the parameters are no longer finite numbers: the training diverged")
         _, path = self.path.vectors()
         trainer = self.trainer
         result = landscape(

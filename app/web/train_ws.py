@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from app.web.train_schemas import (
 from app.web.ws_common import MAX_MESSAGE_BYTES, BadMessage, error, parse_message
 
 router = APIRouter()
+log = logging.getLogger("gdviz.train")
 
 
 class TrainingSlots:
@@ -198,6 +200,10 @@ class TrainConnection(Connection):
             result = await asyncio.to_thread(live.landscape, **options)
         except ValueError as problem:  # e.g. a path too short for principal directions
             self.put(error(f"landscape: {problem}"))
+            return
+        except Exception:  # a bug: said, logged, and the page may ask again
+            log.exception("computing a landscape failed")
+            self.put(error("landscape: it could not be computed (the server's log says why)"))
             return
         self.put({"type": "landscape", **result})
 

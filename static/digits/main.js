@@ -113,6 +113,7 @@ const session = new TrainSession({
   },
   onWeights: (m) => showWeights($("weights"), m),
   onClassified(m) {
+    if (!pad.inked) return; // asked before the pad was cleared: an answer to nothing shown
     state.prediction = m;
     // The answering network's cost names its outputs: the server's word if it gives it, else
     // what this page asked for (the live network) or saved.
