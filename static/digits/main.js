@@ -37,7 +37,7 @@ const landscape = new LandscapeView($("landscape"), $("landscape-explained"), $(
 // The landscape is asked for after evaluations, one request at a time, at most every few
 // seconds; while paused no evaluation comes, so nothing redraws.
 const LANDSCAPE_EVERY = 3000;
-const scape = { pending: false, again: false, last: -Infinity, evals: 0 };
+const scape = { pending: false, again: false, last: -Infinity, evals: 0, held: null };
 const backpropView = new BackpropView({ outputs: $("nudges-output"), hidden: $("nudges-hidden"),
   images: $("weight-gradients"), note: $("backprop-note") });
 window.gdviz.views = { confusion, landscape, scape, backprop: backpropView };
@@ -93,6 +93,10 @@ const session = new TrainSession({
       landscape.note("drawn after the training's second evaluation");
     }
     if (m.state === "finished" || m.state === "stopped") requestLandscape(true);
+    if (scape.held && !state.paused) {
+      landscape.show(scape.held);
+      scape.held = null;
+    }
     showEnd(m);
     showButtons(state);
   },
@@ -127,6 +131,10 @@ const session = new TrainSession({
   },
   onLandscape(m) {
     scape.pending = false;
+    if (state.paused) {
+      scape.held = m; // asked just before the pause: shown on resume, so nothing moves meanwhile
+      return;
+    }
     landscape.show(m);
     if (scape.again) {
       scape.again = false;
@@ -175,7 +183,8 @@ function frame() {
   frameRequested = false;
   curves.draw();
   showProgress(state);
-  if (confusion.draw()) setTimeout(schedule, 200); // throttled: draw the latest a little later
+  // throttled: the latest is drawn a little later; held while paused, so nothing moves
+  if (!state.paused && confusion.draw()) setTimeout(schedule, 200);
 }
 
 // --- controls -------------------------------------------------------------------------------

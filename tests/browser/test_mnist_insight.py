@@ -3,6 +3,8 @@ with no click, refreshed as it goes; a cell's mistakes; a mistake loaded into th
 
 import pytest
 
+from tests.browser.test_mnist_page import draw_one
+
 pytestmark = pytest.mark.browser
 STATE = "window.gdviz.state"
 VIEWS = "window.gdviz.views"
@@ -26,7 +28,15 @@ def test_landscape_and_confusion_draw_themselves_while_training(live_server, pag
                                                                 screenshot_dir):  # fmt: skip
     page.goto(live_server + "/mnist")
     page.wait_for_function("document.getElementById('data-source').textContent.includes('train')")
-    page.locator("#epochs").fill("12")
+    # backprop before anything is saved: the panel says what to do
+    page.click("#backprop")
+    page.wait_for_function("document.getElementById('backprop-note').textContent.includes('draw')")
+    page.locator("#draw").scroll_into_view_if_needed()  # the click scrolled down to the panel
+    draw_one(page)
+    page.click("#backprop")
+    page.wait_for_function("document.getElementById('backprop-note').textContent.includes('Save')")
+    page.click("#clear")
+    page.locator("#epochs").fill("20")
     page.click("#train")
     # no click: both draw during the training
     page.wait_for_function("document.getElementById('confusion').data?.length === 2")
@@ -37,6 +47,17 @@ def test_landscape_and_confusion_draw_themselves_while_training(live_server, pag
     assert contour[0]["type"] == "contour" and len(contour[0]["z"]) == 41
     assert contour[1]["x"][-1] == 0 and contour[1]["y"][-1] == 0  # the path ends at the centre
     assert "variance" in page.locator("#landscape-explained").inner_text()
+    # paused: neither picture moves, even for a landscape asked for just before the pause
+    page.click("#pause")
+    page.wait_for_function(f"{STATUS}.startsWith('paused')")
+    seen = page.evaluate(f"[{VIEWS}.landscape.shown.step, {VIEWS}.confusion.shown.source]")
+    page.wait_for_function(f"!{VIEWS}.scape.pending")  # whatever was asked has come
+    page.click("#save")  # a round trip: whatever was sent before the pause has come before it
+    page.wait_for_function(f"{STATE}.savedModel")
+    page.evaluate("new Promise(r => setTimeout(() => requestAnimationFrame(r), 500))")  # redraws
+    assert page.evaluate(f"[{VIEWS}.landscape.shown.step, {VIEWS}.confusion.shown.source]") == seen
+    page.click("#pause")
+    page.wait_for_function(f"{STATUS}.startsWith('training')")
     # it refreshes as training goes on
     page.wait_for_function(f"{VIEWS}.landscape.shown.step > {first}", timeout=30_000)
     page.wait_for_function(f"{STATUS}.includes('finished')", timeout=120_000)
@@ -68,9 +89,7 @@ def test_landscape_and_confusion_draw_themselves_while_training(live_server, pag
     assert inked > 0
     page.screenshot(path=str(screenshot_dir / "mnist-mistakes.png"), full_page=True)
 
-    # backprop of that digit through the saved network: first there is none
-    page.click("#backprop")
-    page.wait_for_function("document.getElementById('backprop-note').textContent.includes('Save')")
+    # backprop of that digit through the network saved now
     page.click("#save")
     page.wait_for_function(f"{STATUS}.includes('saved')")
     assert page.locator("#backprop-label").input_value() == str(t)  # the mistake's label
