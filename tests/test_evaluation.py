@@ -55,3 +55,19 @@ def test_training_evaluations_carry_the_confusion_of_the_test_split():
     assert np.trace(confusion) / len(data.y_test) == result["test_accuracy"]
     direct = counted(data.y_test, predictions(trainer.network, data.x_test))
     assert result["confusion"] == direct
+
+
+def test_evaluations_carry_each_layers_bias_gradient_norm():
+    data = synthetic(1500, 20)
+    trainer = Trainer(TrainConfig(batch_size=50, epochs=3), data)
+    trainer.run(5)
+    reference = Network(trainer.network.sizes, dtype=np.float64)
+    reference.flat[...] = trainer.network.flat
+    # over the first 1,000 training digits, with the parameters of the moment
+    _, nabla_b = reference.gradients(data.x_train[:1000], np.eye(10)[data.y_train[:1000]])
+    expected = [np.linalg.norm(b) for b in nabla_b]
+    np.testing.assert_allclose(trainer.evaluate()["gradient_norms"], expected, rtol=1e-4)
+    snapshot = trainer.snapshot()
+    trainer.run(3)
+    later = trainer.evaluate_snapshot(snapshot)["gradient_norms"]
+    np.testing.assert_allclose(later, expected, rtol=1e-4)  # the snapshot's, not the live net's

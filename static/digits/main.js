@@ -10,6 +10,7 @@ import { BackpropView } from "./backprop.js";
 import { Curves } from "./charts.js";
 import { ConfusionView } from "./confusion.js";
 import { EXPERIMENTS, experimentStart } from "./experiments.js";
+import { GradientSizes } from "./gradients.js";
 import { LandscapeView } from "./landscape.js";
 import { DrawingPad, showWeights } from "./draw.js";
 import { lrFromSlider, readSettings, showParameterCount } from "./settings.js";
@@ -33,6 +34,7 @@ const confusion = new ConfusionView($("confusion"), $("mistakes"), $("mistakes-t
     classify();
   },
 });
+const gradientSizes = new GradientSizes($("gradient-size"));
 const landscape = new LandscapeView($("landscape"), $("landscape-explained"), $("landscape-note"));
 // The landscape is asked for after evaluations, one request at a time, at most every few
 // seconds; while paused no evaluation comes, so nothing redraws.
@@ -40,7 +42,7 @@ const LANDSCAPE_EVERY = 3000;
 const scape = { pending: false, again: false, last: -Infinity, evals: 0, held: null };
 const backpropView = new BackpropView({ outputs: $("nudges-output"), hidden: $("nudges-hidden"),
   images: $("weight-gradients"), note: $("backprop-note") });
-window.gdviz.views = { confusion, landscape, scape, backprop: backpropView };
+window.gdviz.views = { confusion, landscape, scape, backprop: backpropView, gradientSizes };
 
 /** One example's backprop through the saved network (POST /api/mnist/backprop). */
 async function backprop() {
@@ -90,6 +92,7 @@ const session = new TrainSession({
       curves.addRun({ ...m, label: state.run && state.run.label });
       showDataSource(state);
       scape.evals = 0;
+      gradientSizes.reset();
       landscape.note("drawn after the training's second evaluation");
     }
     if (m.state === "finished" || m.state === "stopped") requestLandscape(true);
@@ -112,6 +115,7 @@ const session = new TrainSession({
       confusion.show(m.confusion, `the network training now · step ${count(m.step)}${accuracy}`);
     }
     scape.evals += 1;
+    if (state.info) gradientSizes.add(m, state.info.train);
     if (state.training && !state.paused) requestLandscape();
     if (pad.inked) classify(); // watch the answer improve as the network learns
   },
@@ -182,6 +186,7 @@ function schedule() {
 function frame() {
   frameRequested = false;
   curves.draw();
+  gradientSizes.draw();
   showProgress(state);
   // throttled: the latest is drawn a little later; held while paused, so nothing moves
   if (!state.paused && confusion.draw()) setTimeout(schedule, 200);

@@ -36,7 +36,7 @@ def test_landscape_and_confusion_draw_themselves_while_training(live_server, pag
     page.click("#backprop")
     page.wait_for_function("document.getElementById('backprop-note').textContent.includes('Save')")
     page.click("#clear")
-    page.locator("#epochs").fill("20")
+    page.locator("#epochs").fill("50")  # long enough to pause it after its first landscape
     page.click("#train")
     # no click: both draw during the training
     page.wait_for_function("document.getElementById('confusion').data?.length === 2")
@@ -63,6 +63,10 @@ def test_landscape_and_confusion_draw_themselves_while_training(live_server, pag
     page.wait_for_function(f"{STATUS}.includes('finished')", timeout=120_000)
     page.wait_for_function(f"{VIEWS}.landscape.shown.step === {STATE}.lastStep.step")
     confusion = page.evaluate(f"{STATE}.lastEval.confusion")
+    # the gradient's size per layer over the training: one line per layer, one point per eval
+    sizes = page.evaluate("document.getElementById('gradient-size').data")
+    assert [t["name"] for t in sizes] == ["hidden layer 1", "hidden layer 2", "output layer"]
+    assert len(sizes[0]["y"]) >= 10 and all(v > 0 for t in sizes for v in t["y"])
     assert sum(map(sum, confusion)) == len(mnist.y_test)
     page.locator("#landscape-panel, .landscape-panel").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "mnist-insight.png"), full_page=True)
