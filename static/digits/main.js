@@ -235,6 +235,7 @@ function wire() {
   });
   $("classify").addEventListener("click", () => classify());
   $("backprop").addEventListener("click", () => backprop());
+  $("landscape-3d").addEventListener("change", (e) => landscape.setThreeD(e.target.checked));
   $("landscape-method").addEventListener("change", () => {
     if (state.live) requestLandscape(true);
   });

@@ -108,6 +108,19 @@ def test_landscape_and_confusion_draw_themselves_while_training(live_server, pag
     page.locator(".backprop-panel").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "mnist-backprop.png"), full_page=True)
 
+    # the 3-D view of the same landscape, the path drawn on the surface
+    page.locator("#landscape-3d").check()
+    page.wait_for_function("document.getElementById('landscape').data[0].type === 'surface'")
+    path3d = page.evaluate("document.getElementById('landscape').data[1]")
+    shown = page.evaluate(f"{VIEWS}.landscape.shown")
+    assert path3d["type"] == "scatter3d" and len(path3d["z"]) == len(shown["path"])
+    # "now" sits on the centre cell (heights are log10 of the cost)
+    assert 10 ** path3d["z"][-1] == pytest.approx(shown["cost"][20][20])
+    page.locator(".landscape-panel").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "mnist-landscape-3d.png"))
+    page.locator("#landscape-3d").uncheck()
+    page.wait_for_function("document.getElementById('landscape').data[0].type === 'contour'")
+
     # the other plane
     page.select_option("#landscape-method", "random")
     page.wait_for_function(f"{VIEWS}.landscape.shown.method === 'random'")
