@@ -13,6 +13,7 @@ STATUS = "document.getElementById('train-status').textContent"
 
 def click_cell(page, true_digit, predicted):
     """Click the confusion matrix's cell (true, predicted) where a person would."""
+    page.locator("#confusion").scroll_into_view_if_needed()
     x, y = page.evaluate(
         """([t, p]) => {
           const el = document.getElementById('confusion'), L = el._fullLayout;
@@ -148,3 +149,27 @@ def test_experiments_run_with_one_click_each_on_one_plot(live_server, page, mnis
     assert tests[2][-1] < tests[2][0] / 2  # the videos' net learned
     assert tests[8][-1] > tests[2][-1]  # two full-batch steps learn far less than 800 small ones
     page.screenshot(path=str(screenshot_dir / "mnist-experiments.png"))
+
+
+def test_the_saved_networks_failures_show_on_load(live_server, page, mnist):
+    from app.mnist.evaluation import evaluate_network
+    from app.mnist.model_store import save_network
+    from app.mnist.training import TrainConfig, Trainer
+
+    trainer = Trainer(TrainConfig(epochs=1), mnist)
+    trainer.run(trainer.total_steps)
+    save_network(trainer.network)
+    expected = evaluate_network(trainer.network, mnist.x_test, mnist.y_test)
+    page.goto(live_server + "/mnist")
+    page.wait_for_function("document.getElementById('confusion').data?.length === 2")
+    assert "the saved network" in page.evaluate(f"{VIEWS}.confusion.shown.source")
+    assert page.evaluate(f"{VIEWS}.confusion.shown.confusion") == expected["confusion"]
+    cell, indices = max(expected["mistakes"].items(), key=lambda item: len(item[1]))
+    t, p = map(int, cell.split(","))
+    click_cell(page, t, p)
+    page.wait_for_function("document.querySelectorAll('#mistakes .mistake').length > 0")
+    assert "the saved network" in page.locator("#mistakes-title").inner_text()
+    shown = page.evaluate(
+        "[...document.querySelectorAll('#mistakes .mistake')].map(e => +e.dataset.index)"
+    )
+    assert shown == indices[:48]
