@@ -8,7 +8,7 @@ import { lrToSlider } from "../common/slider.js";
 import { clearAnswer, showAnswer } from "./answer.js";
 import { BackpropView } from "./backprop.js";
 import { Curves } from "./charts.js";
-import { ConfusionView } from "./confusion.js";
+import { bytesOf, ConfusionView } from "./confusion.js";
 import { EXPERIMENTS, experimentStart } from "./experiments.js";
 import { GradientSizes } from "./gradients.js";
 import { LandscapeView } from "./landscape.js";
@@ -43,6 +43,26 @@ const scape = { pending: false, again: false, last: -Infinity, evals: 0, held: n
 const backpropView = new BackpropView({ outputs: $("nudges-output"), hidden: $("nudges-hidden"),
   images: $("weight-gradients"), note: $("backprop-note") });
 window.gdviz.views = { confusion, landscape, scape, backprop: backpropView, gradientSizes };
+
+/** A random digit of the test split onto the pad, its label picked for backprop. */
+async function loadTestDigit() {
+  const total = (state.dataset && state.dataset.test) || 0;
+  if (!total) {
+    backpropView.note("the test digits are not loaded yet");
+    return;
+  }
+  const start = Math.floor(Math.random() * total);
+  const response = await fetch(`/api/mnist/test-digits?start=${start}&count=1`);
+  if (!response.ok) {
+    backpropView.note(`⚠ ${(await response.json()).detail}`);
+    return;
+  }
+  const page = await response.json();
+  pad.load(bytesOf(page.images[0]));
+  $("backprop-label").value = String(page.labels[0]);
+  backpropView.note(`test digit #${start}, labelled ${page.labels[0]}: press Backprop it`);
+  classify();
+}
 
 /** One example's backprop through the saved network (POST /api/mnist/backprop). */
 async function backprop() {
@@ -235,6 +255,7 @@ function wire() {
   });
   $("classify").addEventListener("click", () => classify());
   $("backprop").addEventListener("click", () => backprop());
+  $("test-digit").addEventListener("click", () => loadTestDigit());
   $("landscape-3d").addEventListener("change", (e) => landscape.setThreeD(e.target.checked));
   $("landscape-method").addEventListener("change", () => {
     if (state.live) requestLandscape(true);

@@ -173,3 +173,17 @@ def test_the_saved_networks_failures_show_on_load(live_server, page, mnist):
         "[...document.querySelectorAll('#mistakes .mistake')].map(e => +e.dataset.index)"
     )
     assert shown == indices[:48]
+
+    # a random test digit onto the pad, its label picked, and its backprop
+    page.click("#test-digit")
+    page.wait_for_function(
+        "document.getElementById('backprop-note').textContent.includes('test digit #')"
+    )
+    note = page.locator("#backprop-note").inner_text()
+    index, label = int(note.split("#")[1].split(",")[0]), int(note.split("labelled ")[1][0])
+    assert label == mnist.y_test[index]
+    assert page.locator("#backprop-label").input_value() == str(label)
+    page.click("#backprop")
+    page.wait_for_function(
+        f"{VIEWS}.backprop.shown !== null && {VIEWS}.backprop.shown.label === {label}"
+    )
