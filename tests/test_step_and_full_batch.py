@@ -1,14 +1,87 @@
-"""The two teaching counter-examples: a network of steps (flat cost) and full-batch descent."""
+"""The step activation (flat cost: nothing to descend) and full-batch training."""
 
 import numpy as np
 import pytest
 
 from app import cli
-from app.mnist.engine import make_kernel, numba_available, resolve_engine
-from app.mnist.network import Network, step, step_prime
+from app.mnist.engine import make_kernel, numba_available
+from app.mnist.landscape import plane_costs
+from app.mnist.network import Network
 from app.mnist.training import TrainConfig, Trainer
 from tests.test_train_command import data_dir  # noqa: F401 (a fixture)
+from tests.test_train_ws import SMALL, receive, status
 from tests.test_training import synthetic
+
+
+def test_step_network_outputs_zeros_and_ones_and_has_a_zero_gradient():
+    net = Network((784, 16, 16, 10), "step", seed=1, dtype=np.float64)
+    data = synthetic(10, 40)
+    y = np.eye(10)[data.y_test]
+    out = net.forward(data.x_test)
+    assert set(np.unique(out)) <= {0.0, 1.0}
+    # the forward pass by hand: every layer steps
+    a = data.x_test.astype(np.float64)
+    for w, b in zip(net.weights, net.biases, strict=True):
+        a = (a @ w.T + b > 0).astype(float)
+    np.testing.assert_array_equal(out, a)
+    assert net.cost(data.x_test, y) == pytest.approx(np.sum((a - y) ** 2) / len(y))
+    nabla_w, nabla_b = net.gradients(data.x_test, y)
+    assert all(not g.any() for g in [*nabla_w, *nabla_b])
+    # and indeed flat: a small move in any direction changes no output
+    net.flat[...] += 1e-9 * np.random.default_rng(0).standard_normal(net.flat.size)
+    np.testing.assert_array_equal(net.forward(data.x_test), out)
+
+
+def test_step_needs_the_quadratic_cost():
+    with pytest.raises(ValueError, match="quadratic"):
+        Network(activation="step", cost="cross_entropy")
+    with pytest.raises(ValueError, match="quadratic"):
+        TrainConfig(activation="step", cost="cross_entropy").validate()
+
+
+def test_a_step_network_does_not_learn():
+    data = synthetic(200, 50)
+    trainer = Trainer(TrainConfig(activation="step", epochs=2, batch_size=10), data, engine="auto")
+    before = trainer.network.flat.copy()
+    first = trainer.evaluate()
+    trainer.run(trainer.total_steps)
+    assert trainer.engine == "numpy" and trainer.done and not trainer.diverged
+    np.testing.assert_array_equal(trainer.network.flat, before)
+    assert trainer.evaluate()["test_cost"] == first["test_cost"]
+
+
+def test_step_landscape_cells_match_the_moved_network():
+    data = synthetic(10, 60)
+    onehot = np.eye(10)[data.y_test]
+    net = Network((784, 8, 10), "step", seed=2)
+    center = net.flat.astype(np.float64)
+    d1, d2 = np.random.default_rng(3).standard_normal((2, center.size)) * 0.3
+    a = b = np.linspace(-1, 1, 4)
+    grid = plane_costs(net, center, d1, d2, a, b, data.x_test, onehot)
+    moved = Network(net.sizes, "step", dtype=np.float64)
+    for j in range(4):
+        for i in range(4):
+            moved.flat[...] = center + a[i] * d1 + b[j] * d2
+            assert grid[j, i] == pytest.approx(moved.cost(data.x_test, onehot), abs=1e-6)
+
+
+def test_full_batch_and_step_over_the_socket(client, mnist):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "batch_size": "full", "epochs": 3, "lr": 1.0})
+        messages = receive(ws, status("finished", "stopped"))
+        running = next(m for m in messages if m.get("state") == "running")
+        assert running["steps_per_epoch"] == 1 and running["total_steps"] == 3
+        steps = [s for m in messages if m["type"] == "progress" for s in m["steps"]]
+        assert [s["samples_seen"] for s in steps] == [len(mnist.y_train) * k for k in (1, 2, 3)]
+        ws.send_json({**SMALL, "activation": "step", "epochs": 1})
+        messages = receive(ws, status("finished", "stopped"))
+        evals = [m for m in messages if m["type"] == "eval"]
+        assert messages[-1]["state"] == "finished"
+        assert evals[0]["test_cost"] == evals[-1]["test_cost"]  # flat: nothing moved
+        ws.send_json({**SMALL, "activation": "step", "cost": "cross_entropy"})
+        assert "quadratic" in receive(ws, lambda m: m["type"] == "error")[-1]["message"]
+        ws.send_json({**SMALL, "batch_size": "half"})
+        assert receive(ws, lambda m: m["type"] == "error")[-1]["message"]
 
 
 def problem(cost, dtype=np.float64, seed=0):
@@ -21,46 +94,9 @@ def problem(cost, dtype=np.float64, seed=0):
     return network, x, y
 
 
-def test_the_step_is_one_above_zero_and_its_derivative_zero():
-    z = np.array([-2.0, -1e-9, 0.0, 1e-9, 5.0])
-    np.testing.assert_array_equal(step(z), [0, 0, 0, 1, 1])
-    np.testing.assert_array_equal(step_prime(z), np.zeros(5))
-
-
-def test_every_neuron_of_a_step_network_outputs_zero_or_one():
-    network, x, y = problem("quadratic")
-    out = network.forward(x)
-    assert set(np.unique(out)) <= {0.0, 1.0}
-    assert all(set(np.unique(a)) <= {0.0, 1.0} for a in network.activations(x[0]))
-
-
-def test_under_the_quadratic_cost_every_gradient_of_a_step_network_is_zero():
-    network, x, y = problem("quadratic")
-    nabla_w, nabla_b, cost = network.backprop(x, y)
-    assert cost > 0  # far from the labels: the cost is not flat because it is zero
-    assert all(not g.any() for g in [*nabla_w, *nabla_b])
-
-
-def test_with_cross_entropy_only_the_softmax_layer_learns_and_its_gradient_is_right():
-    network, x, y = problem("cross_entropy")
-    nabla_w, nabla_b, _ = network.backprop(x, y)
-    assert all(not g.any() for g in [*nabla_w[:-1], *nabla_b[:-1]])
-    assert nabla_w[-1].any()
-    w = network.weights[-1]
-    for i, j in [(0, 0), (1, 3), (3, 4)]:  # the hidden steps do not move: plain differences
-        saved, h = w[i, j], 1e-6
-        w[i, j] = saved + h
-        up = network.cost(x, y)
-        w[i, j] = saved - h
-        down = network.cost(x, y)
-        w[i, j] = saved
-        assert nabla_w[-1][i, j] == pytest.approx((up - down) / (2 * h), rel=1e-6)
-
-
-@pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_numpy_kernel_computes_a_step_network_as_backprop_does(cost, dtype):
-    network, x, y = problem(cost, dtype)
+def test_the_numpy_kernel_computes_a_step_network_as_backprop_does(dtype):
+    network, x, y = problem("quadratic", dtype)
     kernel = make_kernel(network, "numpy")
     grad = np.full_like(network.flat, np.nan)
     rows = np.arange(3, 40)
@@ -73,19 +109,6 @@ def test_the_numpy_kernel_computes_a_step_network_as_backprop_does(cost, dtype):
     cost_all, accuracy = kernel.evaluate(x, y)
     assert cost_all == pytest.approx(want_cost, rel=1e-6)
     assert accuracy == np.mean(output.argmax(axis=1) == y.argmax(axis=1))
-
-
-def test_a_step_network_trains_on_numpy_whatever_the_engine_and_never_moves():
-    assert resolve_engine("auto", 10, "step") == "numpy"
-    assert resolve_engine("numba", 10, "step") == "numpy"
-    data = synthetic(300, 50)
-    trainer = Trainer(TrainConfig(activation="step", epochs=2, lr=3.0), data, engine="auto")
-    assert trainer.engine == "numpy"
-    before = trainer.network.flat.copy()
-    first = trainer.evaluate()
-    chunk = trainer.run(trainer.total_steps)
-    np.testing.assert_array_equal(trainer.network.flat, before)  # every gradient was 0
-    assert chunk.evals[-1]["test_cost"] == first["test_cost"]  # the cost is flat
 
 
 @pytest.mark.skipif(not numba_available(), reason="Numba is not installed (the [fast] extra)")
@@ -123,22 +146,3 @@ def test_gdviz_train_takes_full_batches_and_steps(data_dir, capsys):  # noqa: F8
     assert cli.main(["train", "--epochs", "1", "--activation", "step"]) == 0
     err = capsys.readouterr().err
     assert "engine: numpy" in err
-
-
-def test_the_socket_takes_full_batches_and_steps(client, mnist):
-    from tests.test_train_ws import SMALL, receive, status
-
-    with client.websocket_connect("/ws/train") as ws:
-        ws.send_json({**SMALL, "batch_size": "full", "epochs": 3})
-        full = receive(ws, status("finished"))
-        ws.send_json({**SMALL, "activation": "step", "epochs": 1})
-        steps = receive(ws, status("finished"))
-        ws.send_json({**SMALL, "batch_size": "half"})
-        refused = receive(ws, lambda m: m["type"] == "error")
-    running = next(m for m in full if m.get("state") == "running")
-    assert running["steps_per_epoch"] == 1 and running["total_steps"] == 3
-    assert [s["step"] for m in full if m["type"] == "progress" for s in m["steps"]] == [1, 2, 3]
-    assert next(m for m in steps if m.get("state") == "running")["engine"] == "numpy"
-    costs = {m["test_cost"] for m in steps if m["type"] == "eval"}
-    assert len(costs) == 1  # flat: the step network never moved
-    assert "batch_size" in refused[-1]["message"]

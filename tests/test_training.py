@@ -134,6 +134,8 @@ def test_evaluate_reports_costs_and_accuracy_of_the_current_network(engine):
         "train_cost",
         "test_cost",
         "test_accuracy",
+        "confusion",
+        "gradient_norms",
     }
     net = trainer.network
     onehot = np.eye(10, dtype=np.float32)
@@ -208,7 +210,10 @@ def test_a_training_that_overflows_from_finite_parameters_stops_as_diverged(engi
     assert chunk.progress[-1]["cost"] > 1e10  # it was on its way
     assert trainer.run(5).progress == []
     result = trainer.evaluate()
+    confusion = result.pop("confusion")
+    assert result.pop("gradient_norms") is None  # not finite numbers
     assert all(v is None or math.isfinite(v) for v in result.values())
+    assert sum(map(sum, confusion)) == 20  # whole counts, whatever the outputs
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
@@ -221,7 +226,10 @@ def test_the_largest_learning_rate_never_reports_nan_or_infinity(
     trainer = Trainer(config, synthetic(100, 20), engine=engine)
     chunk = trainer.run(10_000)
     numbers = [p["cost"] for p in chunk.progress]
-    numbers += [v for e in chunk.evals for v in e.values()]
+    numbers += [
+        v for e in chunk.evals for k, v in e.items() if k not in ("confusion", "gradient_norms")
+    ]
+    numbers += [v for e in chunk.evals for v in e["gradient_norms"] or []]
     assert len(chunk.progress) == 20 and all(math.isfinite(v) for v in numbers)
     assert all(np.isfinite(p).all() for p in trainer.network.parameters)
 

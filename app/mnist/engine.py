@@ -104,8 +104,11 @@ def step_cores(engine: str, batch_size: int) -> int:
 
 
 def make_kernel(network: Network, engine: str) -> Kernel:
-    """A backprop-and-evaluation kernel for ``network`` on ``engine`` ("auto" resolved here)."""
-    if resolve_engine(engine) == "numba":
+    """A backprop-and-evaluation kernel for ``network`` on ``engine`` ("auto" resolved here).
+
+    The step activation, which the compiled loops do not have, always runs on NumPy.
+    """
+    if resolve_engine(engine, activation=network.activation) == "numba":
         from app.mnist.fast.kernel import NumbaKernel
 
         return NumbaKernel(network)

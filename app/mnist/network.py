@@ -10,13 +10,12 @@ Departures from the book, all deliberate:
 - rows are samples, so a layer computes ``z = a @ W.T + b`` (the book: ``W a + b``);
 - the quadratic cost has no ½: it is the squared differences summed over the
   outputs and averaged over the samples, exactly as DESIGN.md states it;
+- ``activation="step"`` makes every neuron, the outputs included, 1 where z > 0 and
+  0 elsewhere (quadratic cost only): its derivative is 0, so the gradient is 0 and
+  descent cannot move — the reason neurons must be smooth;
 - ``activation="relu"`` changes the hidden layers only; with the quadratic cost
   the output layer stays sigmoid (outputs in (0, 1), comparable to a one-hot
   label), with cross-entropy it is softmax;
-- ``activation="step"`` (1 where z > 0, else 0) is the teaching counter-example:
-  every neuron, the output layer's too under the quadratic cost, is a step whose
-  derivative is 0, so every gradient is 0 and the cost cannot descend — why
-  neurons must be smooth. (With cross-entropy the softmax output still learns.)
 - every array keeps the network's dtype (float32 by default, float64 for checks):
   scalars are Python floats, which never upcast a float32 array.
 """
@@ -72,12 +71,12 @@ def relu_prime(z: np.ndarray) -> np.ndarray:
 
 
 def step(z: np.ndarray) -> np.ndarray:
-    """The Heaviside step: 1 where z > 0, else 0 (a perceptron's all-or-nothing neuron)."""
+    """The step (Heaviside) function: 1 where z > 0, else 0 — the perceptron's activation."""
     return (z > 0).astype(z.dtype)
 
 
 def step_prime(z: np.ndarray) -> np.ndarray:
-    """The step's derivative: 0 wherever it exists (everywhere but z = 0, taken as 0 there)."""
+    """The step's derivative: 0 wherever it exists, so no gradient flows through it."""
     return np.zeros_like(z)
 
 
@@ -125,6 +124,11 @@ class Network:
             )
         if cost not in COSTS:
             raise ValueError(f"unknown cost {cost!r} (choose from {', '.join(COSTS)})")
+        if activation == "step" and cost != "quadratic":
+            raise ValueError(
+                "the step activation makes every output 0 or 1, never a probability: "
+                "use it with the quadratic cost"
+            )
         if np.dtype(dtype) not in [np.dtype(d) for d in DTYPES]:
             raise ValueError(f"dtype must be float32 or float64, not {np.dtype(dtype)}")
         self.activation = activation
@@ -193,9 +197,9 @@ class Network:
         return zs, activations
 
     def _output(self, z: np.ndarray) -> np.ndarray:
-        if self.cost_name == "cross_entropy":
-            return softmax(z)
-        return step(z) if self.activation == "step" else sigmoid(z)
+        if self.activation == "step":  # every neuron steps, the outputs too
+            return step(z)
+        return softmax(z) if self.cost_name == "cross_entropy" else sigmoid(z)
 
     def activations(self, x: np.ndarray) -> list[np.ndarray]:
         """Return the hidden layers' activations for one input x (n_in,) — for the diagram."""
@@ -262,8 +266,8 @@ class Network:
     def _output_delta(self, a: np.ndarray, error: np.ndarray) -> np.ndarray:
         """∂C/∂z of the output layer (error = a − y), divided by the batch size (the mean)."""
         scale = 1.0 / len(a)
-        if self.cost_name == "quadratic" and self.activation == "step":
-            return np.zeros_like(a)  # ∂C/∂z = 2(a − y)·step'(z) / n = 0
+        if self.activation == "step":  # ∂a/∂z = 0: the cost is flat in every parameter
+            return np.zeros_like(a)
         if self.cost_name == "quadratic":
             # C = Σ (a − y)² / n with a = σ(z): ∂C/∂z = 2(a − y)·σ'(z) / n, σ' = a(1 − a).
             delta = 1.0 - a

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from app.mnist.landscape import ParameterPath, landscape
 from app.mnist.model_store import save_network
 from app.mnist.network import Network
 from app.mnist.training import Snapshot, Trainer, first_layer_images
@@ -63,6 +64,9 @@ class LiveTraining:
         self._lock = threading.Lock()  # guards the two below
         self._in_chunk = False
         self._requests: list[Future] = []
+        # The parameters at every evaluation, for the landscape's PCA (app.mnist.landscape).
+        self.path = ParameterPath(trainer.network.parameter_count)
+        self.path.record(trainer.step, trainer.network.flat)
 
     # --- from any thread ------------------------------------------------------------
 
@@ -111,6 +115,27 @@ class LiveTraining:
         saved = save_network(network_from(self.trainer.network, snapshot), path, metadata)
         return {"path": str(saved), **metadata}
 
+    def landscape(self, n: int, span: float, method: str, samples: int, directions: bool) -> dict:
+        """(In a worker thread, never the training's) the cost landscape around the parameters
+        as they are between two steps, over the first ``samples`` test digits, with the path."""
+        snapshot = self.snapshot().result()
+        if not np.isfinite(snapshot.flat).all():
+            raise ValueError("the parameters are no longer finite numbers: the training diverged")
+        _, path = self.path.vectors()
+        trainer = self.trainer
+        result = landscape(
+            trainer.network,
+            snapshot.flat,
+            path,
+            trainer.x_test[:samples],
+            trainer.onehot_test[:samples],
+            n=n,
+            span=span,
+            method=method,
+            directions=directions,
+        )
+        return {"step": snapshot.step, "samples": min(samples, len(trainer.x_test)), **result}
+
     # --- the training thread -------------------------------------------------------------
 
     def train(self, post: Post) -> None:
@@ -134,6 +159,7 @@ class LiveTraining:
         grants: deque[threading.Event] = deque()  # of the posts the client has yet to make room for
 
         def evaluate(snapshot: Snapshot) -> None:
+            self.path.record(snapshot.step, snapshot.flat)
             post([{"type": "eval", **self._remember(trainer.evaluate_snapshot, snapshot)}])
 
         while not trainer.done and not self.stopped.is_set():

@@ -30,6 +30,7 @@ class Start(Message):
     cost: Literal["quadratic", "cross_entropy"] = "quadratic"
     optimizer: OptimizerName = "gd"
     lr: LearningRate = 3.0
+    #: "full": every training digit in one batch (full-batch gradient descent)
     batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH)] | Literal["full"] = 10
     epochs: Annotated[int, Field(ge=1, le=MAX_EPOCHS)] = 30
     shuffle_labels: bool = False
@@ -72,19 +73,45 @@ class Classify(Message):
         """The gray levels 0..1, row-major; a ValueError saying what is wrong with gray8."""
         if self.pixels is not None:
             return self.pixels
-        try:
-            data = base64.b64decode(self.gray8, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("gray8 must be base64 (the canvas's bytes, one per pixel)") from None
-        if len(data) != self.width * self.height:
-            raise ValueError(
-                f"gray8 holds {len(data):,} bytes; a {self.width}×{self.height} canvas "
-                f"needs {self.width * self.height:,}"
-            )
-        return np.frombuffer(data, dtype=np.uint8) / 255.0
+        return gray8_canvas(self.gray8, self.width, self.height)
+
+
+def gray8_canvas(gray8: str, width: int, height: int) -> np.ndarray:
+    """A base64 canvas (one byte 0..255 per pixel) as gray levels 0..1; a ValueError
+    saying what is wrong with it."""
+    try:
+        data = base64.b64decode(gray8, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("gray8 must be base64 (the canvas's bytes, one per pixel)") from None
+    if len(data) != width * height:
+        raise ValueError(
+            f"gray8 holds {len(data):,} bytes; a {width}×{height} canvas needs {width * height:,}"
+        )
+    return np.frombuffer(data, dtype=np.uint8) / 255.0
+
+
+class Landscape(Message):
+    """The cost over a plane through the parameters (app.mnist.landscape), with the path."""
+
+    type: Literal["landscape"]
+    n: Annotated[int, Field(ge=3, le=101)] = 41
+    span: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 1.0
+    method: Literal["pca", "random"] = "pca"
+    samples: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    directions: bool = False
+
+
+class Mistakes(Message):
+    """The test digits labelled ``true`` that the network reads as ``predicted``."""
+
+    type: Literal["mistakes"]
+    true: Annotated[int, Field(ge=0, le=9)]
+    predicted: Annotated[int, Field(ge=0, le=9)]
+    limit: Annotated[int, Field(ge=1, le=200)] = 48
 
 
 TrainMessage = Annotated[
-    Start | Set | Pause | Resume | Stop | Save | Classify | Ack, Field(discriminator="type")
+    Start | Set | Pause | Resume | Stop | Save | Classify | Ack | Landscape | Mistakes,
+    Field(discriminator="type"),
 ]
 train_messages: TypeAdapter = TypeAdapter(TrainMessage)

@@ -10,25 +10,37 @@ growing the server's memory.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, WebSocket
 
 from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, load_mnist
+from app.mnist.evaluation import cell_mistakes
 from app.mnist.model_store import ModelFileError, load_saved_network
 from app.mnist.training import TrainConfig, Trainer
 from app.settings import Settings, SettingsError
 from app.web.connection import Connection, app_state
 from app.web.live_training import LiveTraining, network_from, weights_message
-from app.web.train_schemas import MAX_CLASSIFY_BYTES, Classify, Start, train_messages
-from app.web.ws_common import MAX_MESSAGE_BYTES, BadMessage, parse_message
+from app.web.train_schemas import (
+    MAX_CLASSIFY_BYTES,
+    Classify,
+    Landscape,
+    Mistakes,
+    Start,
+    train_messages,
+)
+from app.web.ws_common import MAX_MESSAGE_BYTES, BadMessage, error, parse_message
 
 router = APIRouter()
+log = logging.getLogger("gdviz.train")
 
 
 class TrainingSlots:
@@ -84,6 +96,7 @@ class TrainConnection(Connection):
         self.training: asyncio.Task | None = None
         self.running = threading.Event()  # cleared while paused (before the training's thread, too)
         self.running.set()
+        self.landscaping: asyncio.Task | None = None  # the landscape being computed, if any
 
     @property
     def trainer(self) -> Trainer | None:
@@ -93,6 +106,8 @@ class TrainConnection(Connection):
         return parse_message(raw, train_messages, limit=_size_limit(raw))
 
     async def close(self) -> None:
+        if self.landscaping is not None:
+            self.landscaping.cancel()
         await self._stop_training()
         if self.live is not None:
             self.live.close()
@@ -167,6 +182,59 @@ class TrainConnection(Connection):
         except ValueError as problem:
             raise BadMessage(str(problem)) from None
         self.put({"type": "classified", "by": by, **result})
+
+    def _on_landscape(self, message: Landscape) -> None:
+        """Computed in a worker thread while this connection goes on serving (a pause or a
+        stop is not held behind it); the reply comes when it is ready. One at a time."""
+        if self.live is None:
+            raise BadMessage("landscape: no network to draw it around yet: start a training")
+        if self.landscaping is not None and not self.landscaping.done():
+            raise BadMessage("landscape: one is being computed already: wait for it")
+        options = message.model_dump(exclude={"type"})
+        self.landscaping = asyncio.create_task(self._landscape(self.live, options))
+
+    async def _landscape(self, live: LiveTraining, options: dict) -> None:
+        try:
+            result = await asyncio.to_thread(live.landscape, **options)
+        except ValueError as problem:  # e.g. a path too short for principal directions
+            self.put(error(f"landscape: {problem}"))
+            return
+        except Exception:  # a bug: said, logged, and the page may ask again
+            log.exception("computing a landscape failed")
+            self.put(error("landscape: it could not be computed (the server's log says why)"))
+            return
+        self.put({"type": "landscape", **result})
+
+    async def _on_mistakes(self, message: Mistakes) -> None:
+        """The live network's mistakes of one kind (else the saved network's), with the
+        digits as base64 bytes and the network's probabilities for each."""
+        if self.live is not None:
+            snapshot = await asyncio.wrap_future(self.live.snapshot())
+            network, by = network_from(self.live.trainer.network, snapshot), "live"
+            data = self.live.trainer.data
+        else:
+            network, by = await self._saved_network(), "saved"
+            try:
+                data = await asyncio.to_thread(load_mnist)
+            except (DataUnavailableError, SettingsError) as problem:
+                raise BadMessage(str(problem)) from None
+        x, labels = data.x_test, data.y_test
+        found = await asyncio.to_thread(
+            cell_mistakes, network, x, labels, message.true, message.predicted, message.limit
+        )
+        pixels = [np.rint(np.clip(x[k], 0, 1) * 255).astype(np.uint8) for k in found["indices"]]
+        images = [base64.b64encode(p.tobytes()).decode() for p in pixels]
+        self.put({"type": "mistakes", "true": message.true, "predicted": message.predicted,
+                  "by": by, "images": images, **found})  # fmt: skip
+
+    async def _saved_network(self):
+        try:
+            network = await asyncio.to_thread(load_saved_network)
+        except ModelFileError as problem:
+            raise BadMessage(f"the saved network cannot be read: {problem}") from None
+        if network is None:
+            raise BadMessage("no network to ask yet: start training, or save a trained one")
+        return network
 
     # --- training ---------------------------------------------------------------------
 

@@ -47,7 +47,8 @@ export class Curves {
   // A new training run: three cost traces and one accuracy trace in its own colour.
   addRun(info) {
     const color = ACCENTS[this.runs.length % ACCENTS.length];
-    const label = `run ${this.runs.length + 1} (${info.shuffle_labels ? "shuffled labels" : "real labels"})`;
+    const what = info.label || (info.shuffle_labels ? "shuffled labels" : "real labels");
+    const label = `run ${this.runs.length + 1} (${what})`;
     const stride = Math.max(1, Math.ceil(info.total_steps / MAX_POINTS));
     const run = { color, label, stride, ema: 0, count: 0 };
     this.runs.push(run);

@@ -59,6 +59,21 @@ export class DrawingPad {
     this.inked = true;
   }
 
+  /** Show a 28×28 digit (bytes 0..255, row-major) on the pad, scaled up smoothly. */
+  load(bytes) {
+    const small = document.createElement("canvas");
+    small.width = 28;
+    small.height = 28;
+    const context = small.getContext("2d");
+    const image = context.createImageData(28, 28);
+    bytes.forEach((v, k) => image.data.set([v, v, v, 255], 4 * k));
+    context.putImageData(image, 0, 0);
+    this.clear();
+    this.ctx.imageSmoothingEnabled = true;
+    this.ctx.drawImage(small, 0, 0, this.canvas.width, this.canvas.height);
+    this.inked = true;
+  }
+
   // The canvas as base64 bytes (ink = 255), row-major: the socket's compact "gray8" form,
   // 100 KB instead of 400 KB of numbers, so the server answers in milliseconds.
   gray8() {

@@ -3,10 +3,15 @@
 // (settings.js), the socket conversation (session.js), the plots (charts.js), the drawing
 // pad (draw.js), the answer panel (answer.js) and the status lines (status.js).
 
-import { num, percent } from "../common/format.js";
+import { count, num, percent } from "../common/format.js";
 import { lrToSlider } from "../common/slider.js";
 import { clearAnswer, showAnswer } from "./answer.js";
+import { BackpropView } from "./backprop.js";
 import { Curves } from "./charts.js";
+import { bytesOf, ConfusionView } from "./confusion.js";
+import { EXPERIMENTS, experimentStart } from "./experiments.js";
+import { GradientSizes } from "./gradients.js";
+import { LandscapeView } from "./landscape.js";
 import { DrawingPad, showWeights } from "./draw.js";
 import { lrFromSlider, readSettings, showParameterCount } from "./settings.js";
 import { TrainSession } from "./session.js";
@@ -20,6 +25,81 @@ window.gdviz = { state }; // for tests and the curious
 
 const curves = new Curves($("cost"), $("accuracy"));
 const pad = new DrawingPad($("draw"), () => classify());
+const confusion = new ConfusionView($("confusion"), $("mistakes"), $("mistakes-title"), {
+  onCell: (t, p) => session.mistakes(t, p),
+  onDigit(bytes, label) {
+    pad.load(bytes);
+    $("backprop-label").value = String(label);
+    say(`a test digit labelled ${label} is on the pad`);
+    classify();
+  },
+});
+const gradientSizes = new GradientSizes($("gradient-size"));
+const landscape = new LandscapeView($("landscape"), $("landscape-explained"), $("landscape-note"));
+// The landscape is asked for after evaluations, one request at a time, at most every few
+// seconds; while paused no evaluation comes, so nothing redraws.
+const LANDSCAPE_EVERY = 3000;
+const scape = { pending: false, again: false, last: -Infinity, evals: 0, held: null };
+const backpropView = new BackpropView({ outputs: $("nudges-output"), hidden: $("nudges-hidden"),
+  images: $("weight-gradients"), note: $("backprop-note") });
+window.gdviz.views = { confusion, landscape, scape, backprop: backpropView, gradientSizes };
+
+/** A random digit of the test split onto the pad, its label picked for backprop. */
+async function loadTestDigit() {
+  const total = (state.dataset && state.dataset.test) || 0;
+  if (!total) {
+    backpropView.note("the test digits are not loaded yet");
+    return;
+  }
+  const start = Math.floor(Math.random() * total);
+  const response = await fetch(`/api/mnist/test-digits?start=${start}&count=1`);
+  if (!response.ok) {
+    backpropView.note(`⚠ ${(await response.json()).detail}`);
+    return;
+  }
+  const page = await response.json();
+  pad.load(bytesOf(page.images[0]));
+  $("backprop-label").value = String(page.labels[0]);
+  backpropView.note(`test digit #${start}, labelled ${page.labels[0]}: press Backprop it`);
+  classify();
+}
+
+/** One example's backprop through the saved network (POST /api/mnist/backprop). */
+async function backprop() {
+  if (!pad.inked) {
+    backpropView.note("draw a digit on the pad first (or click a mistake above)");
+    return;
+  }
+  if (!state.savedModel) {
+    backpropView.note("no saved network yet: train one and press Save — backprop uses the saved network");
+    return;
+  }
+  const request = { ...pad.gray8(), label: Number($("backprop-label").value) };
+  const response = await fetch("/api/mnist/backprop", { method: "POST",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) });
+  const answer = await response.json();
+  if (!response.ok) {
+    backpropView.note(`⚠ ${answer.detail}`);
+    return;
+  }
+  const model = await fetch("/api/mnist/model");
+  backpropView.show(answer, model.ok ? (await model.json()).weights[0] : null);
+}
+
+function requestLandscape(force = false) {
+  if (!state.live) return;
+  const pca = $("landscape-method").value === "pca";
+  if (pca && scape.evals < 2) return; // a path needs a few points before it has directions
+  if (scape.pending) {
+    scape.again = scape.again || force;
+    return;
+  }
+  if (!force && performance.now() - scape.last < LANDSCAPE_EVERY) return;
+  scape.pending = true;
+  scape.last = performance.now();
+  session.landscape({ method: $("landscape-method").value });
+}
+
 const session = new TrainSession({
   onStatus(m) {
     if (m.state === "loading") {
@@ -29,8 +109,16 @@ const session = new TrainSession({
     const fresh = m.state === "running" && m.total_steps !== undefined;
     applyStatus(state, m);
     if (fresh) {
-      curves.addRun(m);
+      curves.addRun({ ...m, label: state.run && state.run.label });
       showDataSource(state);
+      scape.evals = 0;
+      gradientSizes.reset();
+      landscape.note("drawn after the training's second evaluation");
+    }
+    if (m.state === "finished" || m.state === "stopped") requestLandscape(true);
+    if (scape.held && !state.paused) {
+      landscape.show(scape.held);
+      scape.held = null;
     }
     showEnd(m);
     showButtons(state);
@@ -42,10 +130,18 @@ const session = new TrainSession({
   onEval(m) {
     if (state.info) curves.evaluation(m, state.info.train);
     state.lastEval = m;
+    if (m.confusion) {
+      const accuracy = m.test_accuracy === null ? "" : ` · accuracy ${percent(m.test_accuracy)}`;
+      confusion.show(m.confusion, `the network training now · step ${count(m.step)}${accuracy}`);
+    }
+    scape.evals += 1;
+    if (state.info) gradientSizes.add(m, state.info.train);
+    if (state.training && !state.paused) requestLandscape();
     if (pad.inked) classify(); // watch the answer improve as the network learns
   },
   onWeights: (m) => showWeights($("weights"), m),
   onClassified(m) {
+    if (!pad.inked) return; // asked before the pad was cleared: an answer to nothing shown
     state.prediction = m;
     // The answering network's cost names its outputs: the server's word if it gives it, else
     // what this page asked for (the live network) or saved.
@@ -53,14 +149,34 @@ const session = new TrainSession({
     showAnswer(m, cost || null);
   },
   onSaved(m) {
+    state.savedModel = true;
     state.savedCost = state.run ? state.run.cost : null;
     say(`saved (test accuracy ${percent(m.test_accuracy)}): POST /api/mnist/classify now uses it`);
   },
+  onLandscape(m) {
+    scape.pending = false;
+    if (state.paused) {
+      scape.held = m; // asked just before the pause: shown on resume, so nothing moves meanwhile
+      return;
+    }
+    landscape.show(m);
+    if (scape.again) {
+      scape.again = false;
+      requestLandscape(true);
+    }
+  },
+  onMistakes: (m) => confusion.showMistakes(m),
   onError(m) {
+    if (m.message.startsWith("landscape:")) {
+      scape.pending = false;
+      landscape.note(m.message.slice("landscape:".length).trim());
+      return;
+    }
     state.error = m.message;
     say(`⚠ ${m.message}`, true);
   },
   onConnection(s) {
+    if (s !== "open") scape.pending = false; // its answer will not come on a new connection
     if (s === "reopened" && connectionLost(state)) {
       say("the connection to the server dropped: press Train to start again");
     }
@@ -90,7 +206,10 @@ function schedule() {
 function frame() {
   frameRequested = false;
   curves.draw();
+  gradientSizes.draw();
   showProgress(state);
+  // throttled: the latest is drawn a little later; held while paused, so nothing moves
+  if (!state.paused && confusion.draw()) setTimeout(schedule, 200);
 }
 
 // --- controls -------------------------------------------------------------------------------
@@ -106,6 +225,20 @@ function wire() {
       say(`⚠ ${problem.message}`, true);
     }
   });
+  for (const button of document.querySelectorAll("[data-experiment]")) {
+    button.addEventListener("click", () => {
+      const name = button.dataset.experiment;
+      try {
+        const { label, ...start } = { ...experimentStart(name, readSettings()), label: EXPERIMENTS[name].label };
+        state.requested = { ...start, label };
+        session.start(start);
+        $("experiment-note").textContent = EXPERIMENTS[name].note;
+        say(`starting: ${label}…`);
+      } catch (problem) {
+        say(`⚠ ${problem.message}`, true);
+      }
+    });
+  }
   $("pause").addEventListener("click", () => (state.paused ? session.resume() : session.pause()));
   $("stop").addEventListener("click", () => session.stop());
   $("save").addEventListener("click", () => session.save());
@@ -121,11 +254,27 @@ function wire() {
     if (state.training && state.info) curves.addRun(state.info); // the running one keeps drawing
   });
   $("classify").addEventListener("click", () => classify());
+  $("backprop").addEventListener("click", () => backprop());
+  $("test-digit").addEventListener("click", () => loadTestDigit());
+  $("landscape-3d").addEventListener("change", (e) => landscape.setThreeD(e.target.checked));
+  $("landscape-method").addEventListener("change", () => {
+    if (state.live) requestLandscape(true);
+  });
   $("clear").addEventListener("click", () => {
     pad.clear();
     state.prediction = null;
     clearAnswer();
   });
+}
+
+/** Before any training here: where the saved network fails, if there is one. */
+async function showSavedEvaluation() {
+  if (!state.dataset || !state.dataset.saved_model) return; // a 409 would be a console error
+  const response = await fetch("/api/mnist/evaluation");
+  if (!response.ok || confusion.shown || confusion.pending) return;
+  const e = await response.json();
+  confusion.show(e.confusion, `the saved network · accuracy ${percent(e.accuracy)}`);
+  schedule();
 }
 
 async function main() {
@@ -135,11 +284,13 @@ async function main() {
   showParameterCount();
   showButtons(state);
   const info = await (await fetch("/api/mnist/dataset")).json();
+  state.savedModel = state.savedModel || Boolean(info.saved_model);
   if (!state.info) {
     // A training that already started has said which data it uses.
     state.dataset = info;
     if (info.engine) state.engine = info.engine;
     showDataSource(state);
+    showSavedEvaluation();
   }
 }
 

@@ -12,6 +12,8 @@ const HANDLERS = {
   classified: "onClassified",
   saved: "onSaved",
   error: "onError",
+  landscape: "onLandscape",
+  mistakes: "onMistakes",
 };
 
 export class TrainSession {
@@ -45,6 +47,16 @@ export class TrainSession {
 
   setLr(lr) {
     this.socket.send({ type: "set", lr });
+  }
+
+  /** The cost landscape around the network (options: method, n, span, samples). */
+  landscape(options) {
+    this.socket.send({ type: "landscape", ...options });
+  }
+
+  /** The test digits labelled `trueDigit` that the network reads as `predicted`. */
+  mistakes(trueDigit, predicted) {
+    this.socket.send({ type: "mistakes", true: trueDigit, predicted });
   }
 
   /**

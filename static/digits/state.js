@@ -11,6 +11,7 @@ export function createState() {
     requested: null, // the settings of the last start sent, until its training runs
     run: null, // the settings of the training that runs (its cost names the outputs)
     savedCost: null, // the cost of the network this page saved, when it saved one
+    savedModel: false, // a saved network exists (GET /api/mnist/dataset said so, or Save here)
     dataset: null, // GET /api/mnist/dataset, then the running status's {source, train, test}
     engine: null, // "numpy" | "numba" once the server says which trains
     lastStep: null,

@@ -33,7 +33,11 @@ export function showDataSource(state) {
 /** While a training runs or is paused: the progress bar and "training: epoch … · step …". */
 export function showProgress(state) {
   const s = state.lastStep;
-  if (!state.training || !state.info || !s) return;
+  if (!state.training) return;
+  if (!state.info || !s) {
+    if (state.paused) say("paused: press Resume to go on"); // paused before its first step
+    return;
+  }
   const total = state.info.epochs * state.info.train;
   $("progress-bar").style.width = `${Math.min(100, (100 * s.samples_seen) / total)}%`;
   const e = state.lastEval;
