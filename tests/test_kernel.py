@@ -81,6 +81,9 @@ def test_kernel_evaluation_equals_the_network_cost_and_accuracy(engine, activati
         got_cost, accuracy = kernel_for(engine, network, block).evaluate(x, y)
         assert got_cost == pytest.approx(want_cost, rel=TOLERANCE[dtype])
         assert accuracy == want_accuracy
+        read = np.full(len(x), -1, np.int64)  # every row's digit, for a confusion matrix
+        kernel_for(engine, network, block).evaluate(x, y, read)
+        np.testing.assert_array_equal(read, output.argmax(axis=1))
 
 
 @pytest.mark.parametrize("engine", ENGINES)

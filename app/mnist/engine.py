@@ -58,7 +58,9 @@ class Kernel(Protocol):
         self, x: np.ndarray, onehot: np.ndarray, rows: np.ndarray, grad: np.ndarray
     ) -> tuple[float, bool]: ...
 
-    def evaluate(self, x: np.ndarray, onehot: np.ndarray) -> tuple[float, float]: ...
+    def evaluate(
+        self, x: np.ndarray, onehot: np.ndarray, predicted: np.ndarray | None = None
+    ) -> tuple[float, float]: ...
 
 
 def numba_available() -> bool:

@@ -235,11 +235,15 @@ class NumpyKernel:
 
     # -- evaluation ----------------------------------------------------------------
 
-    def evaluate(self, x: np.ndarray, onehot: np.ndarray) -> tuple[float, float]:
+    def evaluate(
+        self, x: np.ndarray, onehot: np.ndarray, predicted: np.ndarray | None = None
+    ) -> tuple[float, float]:
         """(mean cost, accuracy) of the network on all of ``x`` against one-hot labels.
 
         In passes of ``block`` rows, read in place. The accuracy counts the rows whose
-        largest output is the labelled digit. Non-finite parameters make a NaN cost.
+        largest output is the labelled digit; ``predicted`` (int64, one per row), when
+        given, receives those digits (for a confusion matrix: no second forward pass).
+        Non-finite parameters make a NaN cost.
         """
         n_all = len(x)
         cost, correct = 0.0, 0
@@ -248,8 +252,10 @@ class NumpyKernel:
             n = len(xs)
             b = self._buffers(n)
             cost += self._forward_and_output(b, xs, ys, n)
-            out = b.acts[-1]
-            correct += int(np.count_nonzero(out.argmax(axis=1) == ys.argmax(axis=1)))
+            read = b.acts[-1].argmax(axis=1)
+            if predicted is not None:
+                predicted[start : start + n] = read
+            correct += int(np.count_nonzero(read == ys.argmax(axis=1)))
         if not np.isfinite(self.network.flat).all():
             cost = np.nan
         return cost / max(n_all, 1), correct / max(n_all, 1)

@@ -19,7 +19,7 @@ import numpy as np
 
 from app.mnist.augment import augment_digits
 from app.mnist.engine import Kernel, make_kernel, resolve_engine, step_cores
-from app.mnist.evaluation import confusion_matrix, predictions
+from app.mnist.evaluation import confusion_matrix
 from app.mnist.network import ACTIVATIONS, COSTS, Network
 from app.optimizers import OPTIMIZERS, make_optimizer
 
@@ -300,7 +300,8 @@ class Trainer:
         # every 4,000 digits trained) reads 2,000 digits rather than 5,000.
         n = min(self.n_train, len(self.x_test) or self.n_train, TRAIN_EVAL_SAMPLES)
         train_cost, _ = evaluator.evaluate(self.x_train[:n], self.onehot_train[:n])
-        test_cost, accuracy = evaluator.evaluate(self.x_test, self.onehot_test)
+        read = np.empty(len(self.x_test), np.int64)  # each test digit as the network reads it
+        test_cost, accuracy = evaluator.evaluate(self.x_test, self.onehot_test, read)
         if not (math.isfinite(train_cost) and math.isfinite(test_cost)):
             self.diverged = True
             train_cost = train_cost if math.isfinite(train_cost) else None
@@ -313,21 +314,35 @@ class Trainer:
             "test_cost": test_cost,
             "test_accuracy": accuracy,
             # rows: the true digit, columns: the one read (app.mnist.evaluation)
-            "confusion": confusion_matrix(
-                self.y_test, predictions(evaluator.network, self.x_test)
-            ).tolist(),
-            "gradient_norms": self._gradient_norms(evaluator.network),
+            "confusion": confusion_matrix(self.y_test, read).tolist(),
+            "gradient_norms": self._gradient_norms(evaluator),
         }
 
-    def _gradient_norms(self, network: Network) -> list[float] | None:
+    def _gradient_norms(self, evaluator: Kernel) -> list[float] | None:
         """‖∂C/∂b‖ of each layer (output last) for the cost on the first GRADIENT_SAMPLES
         training digits: how fast each layer learns (Nielsen, chapter 5; with sigmoids the
-        layers nearer the input learn slower — the vanishing gradient). None if not finite."""
+        layers nearer the input learn slower — the vanishing gradient). None if not finite.
+
+        On the evaluating kernel (its buffers, no allocations but the gradient), in halves
+        below the size from which the compiled kernel would hand rows to a second thread:
+        the mean gradient over the whole is the mean of the halves' (equal sizes)."""
         n = min(self.n_train, GRADIENT_SAMPLES)
         if n == 0:
             return None
-        _, nabla_b, _ = network.backprop(self.x_train[:n], self.onehot_train[:n])
-        norms = [float(np.linalg.norm(b.astype(np.float64))) for b in nabla_b]
+        grad = np.zeros_like(self.network.flat)
+        part = np.empty_like(grad)
+        halves = [np.arange(0, n // 2), np.arange(n // 2, n)] if n >= 2 else [np.arange(n)]
+        for rows in halves:
+            _, finite = evaluator.backprop(self.x_train, self.onehot_train, rows, part)
+            if not finite:
+                return None
+            grad += part * (len(rows) / n)
+        sizes = self.network.sizes
+        start = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        norms = []
+        for n_out in sizes[1:]:
+            norms.append(float(np.linalg.norm(grad[start : start + n_out].astype(np.float64))))
+            start += n_out
         return norms if all(math.isfinite(v) for v in norms) else None
 
 

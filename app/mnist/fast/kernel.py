@@ -103,14 +103,19 @@ class NumbaKernel:
         cost, finite = loops.finish(cost + other_cost, n, grad, other, self.network.flat)
         return float(cost), bool(finite)
 
-    def evaluate(self, x: np.ndarray, onehot: np.ndarray) -> tuple[float, float]:
+    def evaluate(
+        self, x: np.ndarray, onehot: np.ndarray, predicted: np.ndarray | None = None
+    ) -> tuple[float, float]:
         """(mean cost, accuracy) of the network on all of ``x`` against one-hot labels.
 
         The forward pass of ``backprop``, without the GIL: an evaluation in a second
         thread leaves the training thread and the event loop alone. The accuracy
-        counts the rows whose largest output is the labelled digit.
+        counts the rows whose largest output is the labelled digit; ``predicted``
+        (int64, one per row), when given, receives those digits.
         """
-        cost, correct = loops.evaluate(x, onehot, *self._state)
+        if predicted is None:
+            predicted = np.empty(len(x), np.int64)
+        cost, correct = loops.evaluate(x, onehot, predicted, *self._state)
         return float(cost), correct / max(len(x), 1)
 
 

@@ -313,8 +313,11 @@ def _forward_to_output(x, rows, flat, layout, acts, deltas, ident, relu, exp_flo
 
 
 @_jit
-def evaluate(x, onehot, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor):
-    """(mean cost, number of rows whose largest output is the labelled digit) over all of x."""
+def evaluate(
+    x, onehot, predicted, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor
+):
+    """(mean cost, number of rows whose largest output is the labelled digit) over all of x;
+    each row's largest output's index into ``predicted``."""
     n, block, last = x.shape[0], ident.shape[0], layout.shape[0] - 1
     scale = flat.dtype.type(1.0 / max(n, 1))
     cost, correct = 0.0, 0
@@ -326,7 +329,9 @@ def evaluate(x, onehot, flat, layout, acts, deltas, ident, relu, cross_entropy, 
         out, d_out = _rows_of(acts, layout, last, m), _rows_of(deltas, layout, last, m)
         cost += _output_and_cost(out, ys, rows, cross_entropy, exp_floor, scale, d_out)
         for i in range(m):
-            correct += np.argmax(out[i]) == np.argmax(ys[i])
+            read = np.argmax(out[i])
+            predicted[start + i] = read
+            correct += read == np.argmax(ys[i])
     if not np.isfinite(_total(flat)):  # see _total: non-finite parameters make no cost
         cost = np.nan
     return cost / max(n, 1), correct
