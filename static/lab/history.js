@@ -1,9 +1,17 @@
 // History (issue 11, item 6): every live learning-rate change marked where it took effect — a
 // labelled vertical line on the cost curve, a small diamond on the path — and the paths of
-// finished runs kept, faded, after the runs start again, until "Clear" removes them.
+// finished runs kept, faded, after the runs start again, until "Clear" removes them. On the
+// cost plot all of it is layout shapes, so its traces stay one per run.
 
 import { num } from "../common/format.js";
-import { costValue } from "./cost.js";
+import { canLog, costValue } from "./cost.js";
+
+/** A cost value in the cost axis's own units, as shapes and annotations take it (log10). */
+export function costAxisY(field, f, log) {
+  const value = costValue(field, f, log);
+  return log && canLog(field) ? Math.log10(value) : value;
+}
+
 
 export const LR_MARKS = "gdviz-lr"; // the path's diamonds (one trace for all runs)
 export const GHOST = "gdviz-ghost"; // a faded finished path (one trace each)
@@ -88,18 +96,14 @@ export class RunHistory {
       for (const ghost of this.visibleGhosts()) figure.data.push(ghostPath(ghost));
       figure.data.push(this.pathMarks(all));
     }
-    if (name === "cost") {
-      for (const ghost of this.visibleGhosts()) figure.data.push(this.ghostCost(ghost));
-      Object.assign(figure.layout, this.costMarks(all));
-      this.shown = this.key(all);
-    }
+    if (name === "cost") this.shown = this.key(all);
   }
 
-  /** Once per frame: when a run took a new lr since the last frame, show the new marks. */
+  /** Once per frame: when a run took a new lr, show it on the path; true: the cost plot too. */
   frame() {
     const all = this.allChanges();
     const key = this.key(all);
-    if (key === this.shown) return;
+    if (key === this.shown) return false;
     this.shown = key;
     const contour = document.getElementById("contour");
     const index = (contour.data || []).findIndex((t) => t.name === LR_MARKS);
@@ -110,8 +114,7 @@ export class RunHistory {
       update["textfont.color"] = [marks.textfont.color];
       Plotly.restyle(contour, update, [index]);
     }
-    const cost = document.getElementById("cost");
-    if (cost.data) Plotly.relayout(cost, this.costMarks(all));
+    return true;
   }
 
   pathMarks(all) {
@@ -141,9 +144,10 @@ export class RunHistory {
     };
   }
 
-  /** Cost-curve layout additions: a dotted vertical line per change, labelled with the new lr. */
-  costMarks(all) {
-    const shapes = [];
+  /** The cost plot's kept paths and a dotted vertical line per lr change, labelled. */
+  costLayout() {
+    const all = this.allChanges();
+    const shapes = this.visibleGhosts().map((ghost) => this.ghostCost(ghost));
     const annotations = [];
     for (const { run, changes } of all) {
       const labelled = labelledSet(changes, lastIndex(this.state.runs));
@@ -176,17 +180,23 @@ export class RunHistory {
     return { shapes, annotations };
   }
 
+  /** A kept cost curve as an SVG path shape (beneath the live curves). */
   ghostCost(ghost) {
-    const field = this.plots.field;
+    const { field, logCost } = this.plots;
+    const y = (s) => {
+      const v = costAxisY(field, s.f, logCost);
+      return Number.isFinite(v) ? Math.min(Math.max(v, -1e6), 1e6) : 0;
+    };
+    const path = ghost.steps.map((s, n) => `${n ? "L" : "M"}${s.i},${y(s)}`).join("");
     return {
-      type: "scatter",
+      type: "path",
       name: GHOST,
-      mode: "lines",
-      x: ghost.steps.map((s) => s.i),
-      y: ghost.steps.map((s) => costValue(field, s.f, this.plots.logCost)),
+      path,
+      xref: "x",
+      yref: "y",
+      layer: "below",
       line: { color: ghost.color, width: 1.5 },
-      opacity: 0.35,
-      hoverinfo: "skip",
+      opacity: 0.4,
     };
   }
 }

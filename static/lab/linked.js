@@ -5,8 +5,8 @@
 // per frame however many events it fires.
 
 import { num } from "../common/format.js";
-import { costValue } from "./cost.js";
 import { inDomain } from "./field.js";
+import { costAxisY } from "./history.js";
 import { drawnSteps } from "./paths.js";
 import { sampler } from "./surface3d.js";
 
@@ -70,11 +70,12 @@ export class LinkedViews {
     }
     const mark = this.current();
     const key = mark ? `${mark.run.id}|${mark.step.i}|${mark.step.x}|${this.plots.logCost}` : "";
-    if (key === this.shown) return;
+    if (key === this.shown) return false;
     this.shown = key;
     this.updates += 1;
     this.showReadout(mark);
     this.restyle(mark);
+    return true; // the cost plot's mark (a shape) moves with the caller's relayout
   }
 
   // --- finding the step under the pointer ------------------------------------------------------
@@ -105,7 +106,7 @@ export class LinkedViews {
     for (const run of this.state.runs) {
       const s = run.steps[Math.min(Math.max(i, 0), run.steps.length - 1)];
       if (!s) continue;
-      const y = ya.c2p(costValue(this.plots.field, s.f, this.plots.logCost));
+      const y = ya.l2p(costAxisY(this.plots.field, s.f, this.plots.logCost));
       const d = Number.isFinite(y) ? Math.abs(y - py) : Infinity;
       if (!best || d < best.d) best = { d, run: run.id, i: s.i };
     }
@@ -132,7 +133,6 @@ export class LinkedViews {
   decorate(name, figure) {
     const mark = this.current();
     if (name === "contour") figure.data.push(markTrace(this.contourMark(mark)));
-    if (name === "cost") figure.data.push(markTrace(this.costMark(mark)));
     if (name === "surface3d") {
       figure.data.push(this.stepsTrace3d(), mark3dTrace(this.mark3d(mark)));
     }
@@ -141,7 +141,6 @@ export class LinkedViews {
   restyle(mark) {
     const parts = [
       ["contour", this.contourMark(mark)],
-      ["cost", this.costMark(mark)],
       ["surface3d", this.mark3d(mark)],
     ];
     for (const [name, points] of parts) {
@@ -161,10 +160,40 @@ export class LinkedViews {
     return { x: [x], y: [y], text: [`step ${i}`], color: mark.run.color };
   }
 
-  costMark(mark) {
-    if (!mark || !this.plots.field) return empty();
-    const y = costValue(this.plots.field, mark.step.f, this.plots.logCost);
-    return { x: [mark.step.i], y: [y], text: [`step ${mark.step.i}`], color: mark.run.color };
+  /** The mark on the cost plot: a ring (a shape of fixed pixel size) and its label. */
+  costLayout() {
+    const mark = this.current();
+    if (!mark || !this.plots.field) return { shapes: [], annotations: [] };
+    const x = mark.step.i;
+    const y = costAxisY(this.plots.field, mark.step.f, this.plots.logCost);
+    const ring = {
+      type: "circle",
+      name: MARK,
+      xref: "x",
+      yref: "y",
+      xsizemode: "pixel",
+      ysizemode: "pixel",
+      xanchor: x,
+      yanchor: y,
+      x0: -8,
+      x1: 8,
+      y0: -8,
+      y1: 8,
+      line: { color: mark.run.color, width: 3 },
+    };
+    const label = {
+      name: MARK,
+      x,
+      y,
+      xanchor: "left",
+      yanchor: "top",
+      xshift: 6,
+      yshift: -6,
+      text: `step ${x}`,
+      showarrow: false,
+      font: { size: 11, color: "#111827" },
+    };
+    return { shapes: [ring], annotations: [label] };
   }
 
   mark3d(mark) {

@@ -51,12 +51,25 @@ export class Views {
   decorate(name, figure) {
     this.history.decorate(name, figure);
     this.links.decorate(name, figure); // the mark last, on top of everything
+    if (name === "cost") Object.assign(figure.layout, this.costLayout());
+  }
+
+  /** The cost plot's shapes and labels: kept paths, lr changes, then the mark. */
+  costLayout() {
+    const history = this.history.costLayout();
+    const mark = this.links.costLayout();
+    return {
+      shapes: [...history.shapes, ...mark.shapes],
+      annotations: [...history.annotations, ...mark.annotations],
+    };
   }
 
   frame() {
     this.timeline.frame();
-    this.history.frame();
-    this.links.frame();
+    const changed = this.history.frame();
+    const moved = this.links.frame();
+    const cost = $("cost");
+    if ((changed || moved) && cost.data) Plotly.relayout(cost, this.costLayout());
     $("clear-history").disabled = this.history.visibleGhosts().length === 0;
   }
 }

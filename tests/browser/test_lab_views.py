@@ -87,13 +87,16 @@ def check_marks(page, run_index, i):
     wait(page, f"{LINKS}.shown.startsWith('{run_id}|{i}|')")  # the frame has drawn it
     contour = mark(page, "contour")
     assert (contour["x"], contour["y"]) == ([step["x"]], [step["y"]])
-    cost = mark(page, "cost")
-    assert cost["x"] == [i] and cost["y"] == [pytest.approx(step["f"])]
+    layout = page.evaluate("document.getElementById('cost').layout")
+    (ring,) = [s for s in layout["shapes"] if s.get("name") == "gdviz-mark"]
+    assert (ring["xanchor"], ring["yanchor"]) == (i, pytest.approx(step["f"]))
+    (label,) = [a for a in layout["annotations"] if a.get("name") == "gdviz-mark"]
+    assert label["text"] == f"step {i}"
     wait(page, f"document.getElementById('surface3d').data.some(t => t.name === 'gdviz-mark' && t.x[0] === {step['x']!r})")
     three = mark(page, "surface3d")
     assert (three["x"], three["y"]) == ([step["x"]], [step["y"]])
     color = page.evaluate(f"{STATE}.runs[{run_index}].color")
-    assert contour["marker"]["color"] == color and cost["marker"]["color"] == color
+    assert contour["marker"]["color"] == color and ring["line"]["color"] == color
     readout = page.locator("#readout")
     expect(readout).to_be_visible()
     text = readout.inner_text()
@@ -190,6 +193,7 @@ def test_lr_history_faded_paths_and_one_colour_per_run(live_server, page, screen
     lines = sorted(s["x0"] for s in layout["shapes"] if s["type"] == "line")
     assert lines == sorted(s["i"] for s in changes)
     assert [a["text"] for a in layout["annotations"]] == ["lr 0.00316", "lr 0.00316"]
+    page.screenshot(path=str(screenshot_dir / "lab-lr.png"))
 
     # one colour per run everywhere: contour path, 3-D path, cost curve, lr marks, status list
     colors = page.evaluate(f"{STATE}.runs.map(r => r.color)")
@@ -221,12 +225,19 @@ def test_lr_history_faded_paths_and_one_colour_per_run(live_server, page, screen
     for ghost, run in zip(ghosts, old, strict=True):
         assert ghost["x"][0] == run[0]["x"] and ghost["x"][-1] == run[-1]["x"]
         assert ghost["opacity"] < 1
-    assert len(named(page, "cost", "gdviz-ghost")) == 2
+    cost_ghosts = page.evaluate(
+        "document.getElementById('cost').layout.shapes.filter(s => s.name === 'gdviz-ghost')"
+    )
+    assert [g["line"]["color"] for g in cost_ghosts] == colors
+    assert cost_ghosts[0]["path"].startswith(f"M0,{old[0][0]['f']}")
+    assert page.evaluate("document.getElementById('cost').data.length") == 2  # one per run
     page.screenshot(path=str(screenshot_dir / "lab-history.png"))
     expect(page.locator("#clear-history")).to_be_enabled()
     page.click("#clear-history")
     wait(page, "!document.getElementById('contour').data.some(t => t.name === 'gdviz-ghost')")
-    assert named(page, "cost", "gdviz-ghost") == []
+    assert not page.evaluate(
+        "document.getElementById('cost').layout.shapes.some(s => s.name === 'gdviz-ghost')"
+    )
     expect(page.locator("#clear-history")).to_be_disabled()
 
 
