@@ -12,7 +12,6 @@ export function costAxisY(field, f, log) {
   return log && canLog(field) ? Math.log10(value) : value;
 }
 
-
 export const LR_MARKS = "gdviz-lr"; // the path's diamonds (one trace for all runs)
 export const GHOST = "gdviz-ghost"; // a faded finished path (one trace each)
 export const MAX_GHOSTS = 24;

@@ -13,6 +13,10 @@ import { sampler } from "./surface3d.js";
 export const MARK = "gdviz-mark"; // the marker trace's name on each plot
 export const STEPS_3D = "gdviz-steps3d"; // the 3-D view's hoverable iterates
 const HOVER_PX = 14; // how near (in pixels) the pointer must come to a step on the contour
+// Software WebGL redraws the whole 3-D scene for one moved marker (~100–300 ms here), so the
+// 3-D mark follows at most this often, and always once after the last move; the 2-D marks
+// move every frame.
+const MARK_3D_EVERY_MS = 250;
 
 /** The index of the trace called `name` on a Plotly plot, or -1. */
 export function traceIndex(gd, name) {
@@ -38,6 +42,8 @@ export class LinkedViews {
     this.shown = null; // the key of the mark the plots show
     this.updates = 0; // how many times the marks moved (the tests count frames with it)
     this.hooked3d = null;
+    this.last3d = 0;
+    this.timer3d = null;
     for (const name of ["contour", "cost"]) {
       el[name].addEventListener("pointermove", (e) => this.record({ plot: name, e }));
       el[name].addEventListener("pointerleave", () => this.record({ plot: name, leave: true }));
@@ -132,40 +138,48 @@ export class LinkedViews {
   /** Add the mark (and the 3-D view's hoverable iterates) to a figure about to be drawn. */
   decorate(name, figure) {
     const mark = this.current();
-    if (name === "contour") figure.data.push(markTrace(this.contourMark(mark)));
+    const at = mark ? [mark.step.x, mark.step.y] : [];
+    if (name === "contour") figure.layout.shapes = this.ringLayout(mark, ...at).shapes;
     if (name === "surface3d") {
       figure.data.push(this.stepsTrace3d(), mark3dTrace(this.mark3d(mark)));
     }
   }
 
   restyle(mark) {
-    const parts = [
-      ["contour", this.contourMark(mark)],
-      ["surface3d", this.mark3d(mark)],
-    ];
-    for (const [name, points] of parts) {
-      const gd = this.el[name];
-      const index = traceIndex(gd, MARK);
-      if (index < 0) continue;
-      const update = { x: [points.x], y: [points.y], text: [points.text] };
-      if (points.z) update.z = [points.z];
-      update[name === "surface3d" ? "marker.line.color" : "marker.color"] = points.color;
-      Plotly.restyle(gd, update, [index]);
-    }
+    const at = mark ? [mark.step.x, mark.step.y] : [];
+    if (this.el.contour.data) Plotly.relayout(this.el.contour, this.ringLayout(mark, ...at));
+    if (this.timer3d) return; // the pending 3-D update will show the newest mark
+    const wait = MARK_3D_EVERY_MS - (performance.now() - this.last3d);
+    if (wait <= 0) this.restyle3d();
+    else this.timer3d = setTimeout(() => this.restyle3d(), wait);
   }
 
-  contourMark(mark) {
-    if (!mark) return empty();
-    const { x, y, i } = mark.step;
-    return { x: [x], y: [y], text: [`step ${i}`], color: mark.run.color };
+  restyle3d() {
+    this.timer3d = null;
+    this.last3d = performance.now();
+    const gd = this.el.surface3d;
+    const index = traceIndex(gd, MARK);
+    if (index < 0) return;
+    const points = this.mark3d(this.current());
+    const update = { x: [points.x], y: [points.y], z: [points.z], text: [points.text] };
+    update["marker.line.color"] = points.color;
+    Plotly.restyle(gd, update, [index]);
   }
 
-  /** The mark on the cost plot: a ring (a shape of fixed pixel size) and its label. */
+  /** The mark on the cost plot (the step against its cost). */
   costLayout() {
     const mark = this.current();
-    if (!mark || !this.plots.field) return { shapes: [], annotations: [] };
-    const x = mark.step.i;
+    if (!mark || !this.plots.field) return { shapes: [] };
     const y = costAxisY(this.plots.field, mark.step.f, this.plots.logCost);
+    return this.ringLayout(mark, mark.step.i, y);
+  }
+
+  /**
+   * The mark on a 2-D plot: a ring of fixed pixel size, labelled, as a layout shape. Moving a
+   * shape redraws only the shapes, where moving a trace's point recomputes the whole plot.
+   */
+  ringLayout(mark, x, y) {
+    if (!mark) return { shapes: [] };
     const ring = {
       type: "circle",
       name: MARK,
@@ -180,20 +194,13 @@ export class LinkedViews {
       y0: -8,
       y1: 8,
       line: { color: mark.run.color, width: 3 },
+      label: {
+        text: `step ${mark.step.i}`,
+        textposition: "bottom right",
+        font: { size: 11, color: "#111827" },
+      },
     };
-    const label = {
-      name: MARK,
-      x,
-      y,
-      xanchor: "left",
-      yanchor: "top",
-      xshift: 6,
-      yshift: -6,
-      text: `step ${x}`,
-      showarrow: false,
-      font: { size: 11, color: "#111827" },
-    };
-    return { shapes: [ring], annotations: [label] };
+    return { shapes: [ring] };
   }
 
   mark3d(mark) {
@@ -275,22 +282,6 @@ function plotAxes(gd, e) {
   const py = e.clientY - box.top - ya._offset;
   if (px < 0 || px > xa._length || py < 0 || py > ya._length) return null;
   return { xa, ya, px, py };
-}
-
-function markTrace(points) {
-  return {
-    type: "scatter",
-    name: MARK,
-    mode: "markers+text",
-    x: points.x,
-    y: points.y,
-    text: points.text,
-    textposition: "bottom right",
-    textfont: { size: 11, color: "#111827" },
-    cliponaxis: false,
-    marker: { symbol: "circle-open", size: 17, color: points.color, line: { width: 3 } },
-    hoverinfo: "skip",
-  };
 }
 
 function mark3dTrace(points) {

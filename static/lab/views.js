@@ -58,10 +58,7 @@ export class Views {
   costLayout() {
     const history = this.history.costLayout();
     const mark = this.links.costLayout();
-    return {
-      shapes: [...history.shapes, ...mark.shapes],
-      annotations: [...history.annotations, ...mark.annotations],
-    };
+    return { shapes: [...history.shapes, ...mark.shapes], annotations: history.annotations };
   }
 
   frame() {

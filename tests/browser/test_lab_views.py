@@ -35,6 +35,13 @@ def mark(page, plot):
     return trace
 
 
+def ring(page, plot):
+    """The mark on a 2-D plot: a ring shape of fixed pixel size centred on the step."""
+    shapes = page.evaluate(f"document.getElementById('{plot}').layout.shapes || []")
+    (shape,) = [s for s in shapes if s.get("name") == "gdviz-mark"]
+    return shape
+
+
 def contour_pixels(page, x, y):
     return page.evaluate(
         """([x, y]) => {
@@ -85,18 +92,16 @@ def check_marks(page, run_index, i):
     wait(page, f"(() => {{ const m = {LINKS}.current(); return m && m.step.i === {i}; }})()")
     assert marked(page) == [run_id, i]
     wait(page, f"{LINKS}.shown.startsWith('{run_id}|{i}|')")  # the frame has drawn it
-    contour = mark(page, "contour")
-    assert (contour["x"], contour["y"]) == ([step["x"]], [step["y"]])
-    layout = page.evaluate("document.getElementById('cost').layout")
-    (ring,) = [s for s in layout["shapes"] if s.get("name") == "gdviz-mark"]
-    assert (ring["xanchor"], ring["yanchor"]) == (i, pytest.approx(step["f"]))
-    (label,) = [a for a in layout["annotations"] if a.get("name") == "gdviz-mark"]
-    assert label["text"] == f"step {i}"
+    contour = ring(page, "contour")
+    assert (contour["xanchor"], contour["yanchor"]) == (step["x"], step["y"])
+    cost = ring(page, "cost")
+    assert (cost["xanchor"], cost["yanchor"]) == (i, pytest.approx(step["f"]))
+    assert contour["label"]["text"] == cost["label"]["text"] == f"step {i}"
     wait(page, f"document.getElementById('surface3d').data.some(t => t.name === 'gdviz-mark' && t.x[0] === {step['x']!r})")
     three = mark(page, "surface3d")
     assert (three["x"], three["y"]) == ([step["x"]], [step["y"]])
     color = page.evaluate(f"{STATE}.runs[{run_index}].color")
-    assert contour["marker"]["color"] == color and ring["line"]["color"] == color
+    assert contour["line"]["color"] == color and cost["line"]["color"] == color
     readout = page.locator("#readout")
     expect(readout).to_be_visible()
     text = readout.inner_text()
