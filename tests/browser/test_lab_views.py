@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 STATE = "window.gdviz.state"
+NAMED = "((plot, name) => document.getElementById(plot).data.filter(t => t.name === name))"
 LINKS = "window.gdviz.views.links"
 
 
@@ -25,9 +26,7 @@ def steps(page, run=0):
 
 def named(page, plot, name):
     """The traces called `name` on a plot."""
-    return page.evaluate(
-        f"document.getElementById('{plot}').data.filter(t => t.name === '{name}')"
-    )
+    return page.evaluate(f"document.getElementById('{plot}').data.filter(t => t.name === '{name}')")
 
 
 def mark(page, plot):
@@ -70,7 +69,8 @@ def cost_pixels(page, i, f):
 PROJECT_3D = """([x, y, z]) => {
     const scene = document.getElementById('surface3d')._fullLayout.scene._scene;
     const m = scene.glplot.cameraParams, ds = scene.dataScale;
-    const mul = (M, v) => [0, 1, 2, 3].map(j => [0, 1, 2, 3].reduce((s, i) => s + M[4 * i + j] * v[i], 0));
+    const n = [0, 1, 2, 3];
+    const mul = (M, v) => n.map(j => n.reduce((s, i) => s + M[4 * i + j] * v[i], 0));
     const p = mul(m.projection, mul(m.view, mul(m.model, [x * ds[0], y * ds[1], z * ds[2], 1])));
     const box = scene.container.getBoundingClientRect();
     return [box.left + (0.5 * p[0] / p[3] + 0.5) * box.width,
@@ -97,7 +97,10 @@ def check_marks(page, run_index, i):
     cost = ring(page, "cost")
     assert (cost["xanchor"], cost["yanchor"]) == (i, pytest.approx(step["f"]))
     assert contour["label"]["text"] == cost["label"]["text"] == f"step {i}"
-    wait(page, f"document.getElementById('surface3d').data.some(t => t.name === 'gdviz-mark' && t.x[0] === {step['x']!r})")
+    wait(
+        page,
+        f"{NAMED}('surface3d', 'gdviz-mark').some(t => t.x[0] === {step['x']!r})",
+    )
     three = mark(page, "surface3d")
     assert (three["x"], three["y"]) == ([step["x"]], [step["y"]])
     color = page.evaluate(f"{STATE}.runs[{run_index}].color")
@@ -162,7 +165,8 @@ def test_hover_updates_once_per_frame(live_server, page):
             await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
             const before = links.updates;
             for (const [x, y] of points)  // ten moves within one task, as a fast mouse sends
-                gd.dispatchEvent(new PointerEvent('pointermove', {clientX: x, clientY: y, bubbles: true}));
+                gd.dispatchEvent(
+                    new PointerEvent('pointermove', {clientX: x, clientY: y, bubbles: true}));
             await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
             return [links.updates - before, links.current().step.i];
         }""",
@@ -188,7 +192,10 @@ def test_lr_history_faded_paths_and_one_colour_per_run(live_server, page, screen
         first = next(s for s in run if s["lr"] == 0.00316)
         assert run[first["i"] - 1]["lr"] == 0.01
         changes.append(first)
-    wait(page, "document.getElementById('contour').data.some(t => t.name === 'gdviz-lr' && t.x.length === 2)")
+    wait(
+        page,
+        f"{NAMED}('contour', 'gdviz-lr').some(t => t.x.length === 2)",
+    )
     (marks,) = named(page, "contour", "gdviz-lr")
     assert sorted(zip(marks["x"], marks["y"], strict=True)) == sorted(
         (s["x"], s["y"]) for s in changes
@@ -198,7 +205,11 @@ def test_lr_history_faded_paths_and_one_colour_per_run(live_server, page, screen
     lines = sorted(s["x0"] for s in layout["shapes"] if s["type"] == "line")
     assert lines == sorted(s["i"] for s in changes)
     assert [a["text"] for a in layout["annotations"]] == ["lr 0.00316", "lr 0.00316"]
+    page.mouse.move(*contour_pixels(page, changes[0]["x"], changes[0]["y"]))
+    check_marks(page, 0, changes[0]["i"])  # hovering the change reads the new lr
+    assert "lr = 0.00316" in page.locator("#readout").inner_text()
     page.screenshot(path=str(screenshot_dir / "lab-lr.png"))
+    page.mouse.move(5, 5)
 
     # one colour per run everywhere: contour path, 3-D path, cost curve, lr marks, status list
     colors = page.evaluate(f"{STATE}.runs.map(r => r.color)")
@@ -211,20 +222,30 @@ def test_lr_history_faded_paths_and_one_colour_per_run(live_server, page, screen
     assert [three[1 + 2 * k]["line"]["color"] for k in range(2)] == colors
     cost = page.evaluate("document.getElementById('cost').data")
     assert [cost[k]["line"]["color"] for k in range(2)] == colors
-    chips = page.evaluate(
-        "[...document.querySelectorAll('#runs .swatch')].map(s => getComputedStyle(s).backgroundColor)"
+    swatches = "sel => [...document.querySelectorAll(sel)].map(s => getComputedStyle(s).background)"
+    chips = page.evaluate(swatches, "#runs .swatch")
+    status = page.evaluate(swatches, "#status .swatch")
+    rgb = page.evaluate(
+        """colors => colors.map(c => {
+            const e = document.createElement('i');
+            e.style.background = c;
+            document.body.append(e);
+            const v = getComputedStyle(e).background;
+            e.remove();
+            return v;
+        })""",
+        colors,
     )
-    status = page.evaluate(
-        "[...document.querySelectorAll('#status .swatch')].map(s => getComputedStyle(s).backgroundColor)"
-    )
-    rgb = [page.evaluate(f"(() => {{ const e = document.createElement('i'); e.style.color = '{c}'; document.body.append(e); const v = getComputedStyle(e).color; e.remove(); return v; }})()") for c in colors]  # fmt: skip
     assert chips == rgb and sorted(status) == sorted(rgb)
 
     # reset: the finished paths stay as faded copies, in their runs' colours, until cleared
     old = [steps(page, k) for k in range(2)]
     page.click("#reset")
     wait(page, f"{STATE}.runs.every(r => r.steps.length === 1)")
-    wait(page, "document.getElementById('contour').data.filter(t => t.name === 'gdviz-ghost').length === 2")
+    wait(
+        page,
+        f"{NAMED}('contour', 'gdviz-ghost').length === 2",
+    )
     ghosts = named(page, "contour", "gdviz-ghost")
     assert [g["line"]["color"] for g in ghosts] == colors
     for ghost, run in zip(ghosts, old, strict=True):
@@ -347,7 +368,9 @@ def test_every_setting_in_the_link(live_server, page):
     link = page.url
     page.goto("about:blank")
     page.goto(link)
-    wait(page, f"{STATE}.surface && {STATE}.runs.length === 1 && {STATE}.runs[0].steps.length === 1")
+    wait(
+        page, f"{STATE}.surface && {STATE}.runs.length === 1 && {STATE}.runs[0].steps.length === 1"
+    )
     assert page.locator("#surface-select").input_value() == "rosenbrock"
     assert page.locator("#optimizer").input_value() == "rmsprop"
     assert page.locator("#lr-value").inner_text() == "0.0316"
@@ -388,7 +411,11 @@ def test_export_path_and_pictures(live_server, page):
     assert len(rows) == len(run)
     for row, step in zip(rows, run, strict=True):
         assert int(row["i"]) == step["i"]
-        assert (float(row["x"]), float(row["y"]), float(row["f"])) == (step["x"], step["y"], step["f"])
+        assert (float(row["x"]), float(row["y"]), float(row["f"])) == (
+            step["x"],
+            step["y"],
+            step["f"],
+        )
         assert (float(row["gx"]), float(row["gy"])) == tuple(step["g"])
         assert (row["lr"] == "") if step["lr"] is None else float(row["lr"]) == step["lr"]
 
