@@ -4,12 +4,11 @@
 // cost plot all of it is layout shapes, so its traces stay one per run.
 
 import { num } from "../common/format.js";
-import { canLog, costValue } from "./cost.js";
+import { costValue } from "./cost.js";
 
-/** A cost value in the cost axis's own units, as shapes and annotations take it (log10). */
-export function costAxisY(field, f, log) {
-  const value = costValue(field, f, log);
-  return log && canLog(field) ? Math.log10(value) : value;
+/** A cost as a shape's coordinate: data units also on a log axis, never beyond ±1e12. */
+export function costShapeY(field, f, log) {
+  return Math.min(Math.max(costValue(field, f, log), -1e12), 1e12);
 }
 
 export const LR_MARKS = "gdviz-lr"; // the path's diamonds (one trace for all runs)
@@ -182,10 +181,7 @@ export class RunHistory {
   /** A kept cost curve as an SVG path shape (beneath the live curves). */
   ghostCost(ghost) {
     const { field, logCost } = this.plots;
-    const y = (s) => {
-      const v = costAxisY(field, s.f, logCost);
-      return Number.isFinite(v) ? Math.min(Math.max(v, -1e6), 1e6) : 0;
-    };
+    const y = (s) => costShapeY(field, s.f, logCost);
     const path = ghost.steps.map((s, n) => `${n ? "L" : "M"}${s.i},${y(s)}`).join("");
     return {
       type: "path",

@@ -6,7 +6,7 @@
 
 import { num } from "../common/format.js";
 import { inDomain } from "./field.js";
-import { costAxisY } from "./history.js";
+import { costShapeY } from "./history.js";
 import { drawnSteps } from "./paths.js";
 import { sampler } from "./surface3d.js";
 
@@ -112,7 +112,7 @@ export class LinkedViews {
     for (const run of this.state.runs) {
       const s = run.steps[Math.min(Math.max(i, 0), run.steps.length - 1)];
       if (!s) continue;
-      const y = ya.l2p(costAxisY(this.plots.field, s.f, this.plots.logCost));
+      const y = ya.c2p(costShapeY(this.plots.field, s.f, this.plots.logCost));
       const d = Number.isFinite(y) ? Math.abs(y - py) : Infinity;
       if (!best || d < best.d) best = { d, run: run.id, i: s.i };
     }
@@ -170,7 +170,7 @@ export class LinkedViews {
   costLayout() {
     const mark = this.current();
     if (!mark || !this.plots.field) return { shapes: [] };
-    const y = costAxisY(this.plots.field, mark.step.f, this.plots.logCost);
+    const y = costShapeY(this.plots.field, mark.step.f, this.plots.logCost);
     return this.ringLayout(mark, mark.step.i, y);
   }
 

@@ -143,6 +143,14 @@ def test_hover_links_contour_cost_and_3d(live_server, page, screenshot_dir):
     check_marks(page, 0, 4)
     page.mouse.move(5, 5)
 
+    # on a log cost axis (f − f*, Himmelblau's f* = 0) hovering the curve finds the step too
+    page.click("#log-cost")
+    wait(page, "document.getElementById('cost').layout.yaxis.type === 'log'")
+    page.mouse.move(*cost_pixels(page, 12, run[12]["f"]))
+    check_marks(page, 0, 12)
+    page.mouse.move(5, 5)
+    page.click("#log-cost")
+
     # hover an iterate in the 3-D view (found where Plotly's camera draws it)
     points = named(page, "surface3d", "gdviz-steps3d")[0]
     k = 6
