@@ -171,7 +171,16 @@ export class LinkedViews {
     const mark = this.current();
     if (!mark || !this.plots.field) return { shapes: [] };
     const y = costShapeY(this.plots.field, mark.step.f, this.plots.logCost);
-    return this.ringLayout(mark, mark.step.i, y);
+    const layout = this.ringLayout(mark, mark.step.i, y);
+    const ya = this.el.cost._fullLayout && this.el.cost._fullLayout.yaxis;
+    if (ya && ya.type === "log" && ya._length) {
+      // pixel offsets come out squashed on a log axis: give the ring's height in data units
+      const decades = (8 * (ya.range[1] - ya.range[0])) / ya._length;
+      const ring = layout.shapes[0];
+      Object.assign(ring, { ysizemode: "scaled", y0: y / 10 ** decades, y1: y * 10 ** decades });
+      delete ring.yanchor;
+    }
+    return layout;
   }
 
   /**
