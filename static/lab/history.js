@@ -5,6 +5,8 @@
 
 import { num } from "../common/format.js";
 import { costValue } from "./cost.js";
+import { inDomain } from "./field.js";
+import { heightOf } from "./linked.js";
 
 /** A cost as a shape's coordinate: data units also on a log axis, never beyond ±1e12. */
 export function costShapeY(field, f, log) {
@@ -95,6 +97,34 @@ export class RunHistory {
       figure.data.push(this.pathMarks(all));
     }
     if (name === "cost") this.shown = this.key(all);
+    if (name === "surface3d") {
+      for (const ghost of this.visibleGhosts()) figure.data.push(this.ghost3d(ghost));
+    }
+  }
+
+  /** A kept path on the 3-D surface, faded, with a gap where it left the domain. */
+  ghost3d(ghost) {
+    const field = this.plots.field;
+    const height = heightOf(field);
+    const x = [];
+    const y = [];
+    const z = [];
+    for (const s of ghost.steps) {
+      const inside = inDomain(field, s.x, s.y);
+      x.push(inside ? s.x : null), y.push(inside ? s.y : null), z.push(inside ? height(s) : null);
+    }
+    return {
+      type: "scatter3d",
+      name: GHOST,
+      mode: "lines",
+      x,
+      y,
+      z,
+      connectgaps: false,
+      opacity: 0.4,
+      line: { color: ghost.color, width: 3 },
+      hoverinfo: "skip",
+    };
   }
 
   /** Once per frame: when a run took a new lr, show it on the path; true: the cost plot too. */

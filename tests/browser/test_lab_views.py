@@ -267,6 +267,10 @@ def test_lr_history_faded_paths_and_one_colour_per_run(live_server, page, screen
     assert [g["line"]["color"] for g in cost_ghosts] == colors
     assert cost_ghosts[0]["path"].startswith(f"M0,{old[0][0]['f']}")
     assert page.evaluate("document.getElementById('cost').data.length") == 2  # one per run
+    wait(page, f"{NAMED}('surface3d', 'gdviz-ghost').length === 2")  # and in the 3-D view
+    ghosts3d = named(page, "surface3d", "gdviz-ghost")
+    assert [g["line"]["color"] for g in ghosts3d] == colors
+    assert ghosts3d[0]["x"][0] == old[0][0]["x"] and ghosts3d[0]["x"][-1] == old[0][-1]["x"]
     page.screenshot(path=str(screenshot_dir / "lab-history.png"))
     expect(page.locator("#clear-history")).to_be_enabled()
     page.click("#clear-history")
@@ -275,6 +279,7 @@ def test_lr_history_faded_paths_and_one_colour_per_run(live_server, page, screen
         "document.getElementById('cost').layout.shapes.some(s => s.name === 'gdviz-ghost')"
     )
     expect(page.locator("#clear-history")).to_be_disabled()
+    wait(page, f"{NAMED}('surface3d', 'gdviz-ghost').length === 0")
 
 
 def test_timeline_replays_a_finished_run(live_server, page, screenshot_dir):
