@@ -311,6 +311,18 @@ def test_timeline_replays_a_finished_run(live_server, page, screenshot_dir):
     check_marks(page, 0, last)
     expect(page.locator("#timeline-value")).to_have_text(f"step {last} / {last}")
 
+    # dragging the finished run's start keeps its path, faded, once for the whole drag
+    finished = steps(page)
+    page.mouse.move(*contour_pixels(page, finished[0]["x"], finished[0]["y"]))
+    page.mouse.down()
+    page.mouse.move(*contour_pixels(page, 2.0, -3.0), steps=8)
+    page.mouse.up()
+    wait(page, f"Math.hypot({STATE}.runs[0].steps[0].x - 2, {STATE}.runs[0].steps[0].y + 3) < 0.05")
+    wait(page, f"{NAMED}('contour', 'gdviz-ghost').length === 1")
+    (ghost,) = named(page, "contour", "gdviz-ghost")
+    assert (ghost["x"][0], ghost["y"][0]) == (finished[0]["x"], finished[0]["y"])
+    assert (ghost["x"][-1], ghost["y"][-1]) == (finished[-1]["x"], finished[-1]["y"])
+
 
 def adam(steps_, lr, b1=0.9, b2=0.999, eps=1e-8):
     """torch.optim.Adam's points from the gradients the run reported (an independent check)."""
