@@ -4,14 +4,8 @@
 // cost plot all of it is layout shapes, so its traces stay one per run.
 
 import { num } from "../common/format.js";
-import { costValue } from "./cost.js";
+import { costShapeY, heightOf } from "./coords.js";
 import { inDomain } from "./field.js";
-import { heightOf } from "./linked.js";
-
-/** A cost as a shape's coordinate: data units also on a log axis, never beyond ±1e12. */
-export function costShapeY(field, f, log) {
-  return Math.min(Math.max(costValue(field, f, log), -1e12), 1e12);
-}
 
 export const LR_MARKS = "gdviz-lr"; // the path's diamonds (one trace for all runs)
 export const GHOST = "gdviz-ghost"; // a faded finished path (one trace each)

@@ -5,10 +5,9 @@
 // per frame however many events it fires.
 
 import { num } from "../common/format.js";
+import { costShapeY, heightOf } from "./coords.js";
 import { inDomain } from "./field.js";
-import { costShapeY } from "./history.js";
 import { drawnSteps } from "./paths.js";
-import { sampler } from "./surface3d.js";
 
 export const MARK = "gdviz-mark"; // the marker trace's name on each plot
 export const STEPS_3D = "gdviz-steps3d"; // the 3-D view's hoverable iterates
@@ -21,14 +20,6 @@ const MARK_3D_EVERY_MS = 250;
 /** The index of the trace called `name` on a Plotly plot, or -1. */
 export function traceIndex(gd, name) {
   return (gd.data || []).findIndex((t) => t.name === name);
-}
-
-/** The height a step is drawn at in the 3-D view (as surface3d.js draws the path). */
-export function heightOf(field) {
-  const zAt = sampler(field);
-  const [lo, hi] = field.zRange;
-  const lift = 0.015 * (hi - lo);
-  return (p) => Math.max(Math.min(field.colorValue(p.f), hi), zAt(p.x, p.y)) + lift;
 }
 
 export class LinkedViews {
