@@ -147,7 +147,8 @@ function explainPoint() {
   const run = state.runs.find((r) => r.id === state.focus);
   const step = run && lastStep(run);
   if (!step || !state.surface) return;
-  directional.update(step.g);
+  const marked = views.links.current(); // a hovered or replayed step, when there is one
+  directional.update((marked ? marked.step : step).g);
   const surface = state.surface;
   const urlAt = (x, y) =>
     `/api/surfaces/${encodeURIComponent(surface.name)}/eval?x=${x}&y=${y}${surfaceQuery(surface)}`;

@@ -304,6 +304,9 @@ def test_timeline_replays_a_finished_run(live_server, page, screenshot_dir):
     page.keyboard.press("ArrowLeft")  # a person steps back with the arrow key
     check_marks(page, 0, 6)
     page.screenshot(path=str(screenshot_dir / "lab-timeline.png"))
+    # the D_u f plot follows the marked step: its peak at θ = 0 is that step's |∇f|
+    norm = math.hypot(*steps(page)[6]["g"])
+    wait(page, f"Math.abs(document.getElementById('directional').data[1].y[0] - {norm}) < 1e-9")
 
     # Replay walks the mark from the slider's place to the end, passing every plot's marker on
     page.click("#replay")
