@@ -283,7 +283,7 @@ def test_lr_history_faded_paths_and_one_colour_per_run(live_server, page, screen
 
 
 def test_timeline_replays_a_finished_run(live_server, page, screenshot_dir):
-    page.goto(live_server + "/#surface=himmelblau&speed=60")
+    page.goto(live_server + "/#surface=himmelblau&speed=5")
     wait(page, f"{STATE}.runs.length === 1 && {STATE}.runs[0].steps.length === 1")
     timeline = page.locator("#timeline")
     page.click("#play")
