@@ -21,9 +21,11 @@ import {
 } from "./formula.js";
 import { lastStep } from "./paths.js";
 import { LabPlots } from "./plots.js";
+import { applyPresenter, presenterWanted } from "./presenter.js";
 import { clearSteps, createState, MAX_RUNS, newRun, readHash, saveHash } from "./state.js";
 import { StabilityHint } from "./stability.js";
 import { renderRunList, renderStatus } from "./status.js";
+import { Views } from "./views.js";
 
 const MAX_STEPS = 20000;
 const $ = (id) => document.getElementById(id);
@@ -37,6 +39,8 @@ const plots = new LabPlots({
   surface3d: $("surface3d"),
   cost: $("cost"),
 });
+const views = new Views(state, plots, { schedule, redraw: redrawAll, addRun });
+window.gdviz.views = views;
 const directional = new DirectionalView(
   $("directional"),
   $("direction-dial"),
@@ -63,6 +67,7 @@ const socket = new Socket("/ws/descent", onMessage, (status) => {
 
 /** (Re)start every run from its start point; `paused` shows step 0 and waits for play. */
 function sendStart(paused) {
+  views.archive(state.runs); // finished paths stay, faded, until cleared
   for (const run of state.runs) clearSteps(run, state.lr);
   state.playing = !paused;
   state.error = "";
@@ -78,7 +83,7 @@ function sendStart(paused) {
     runs: state.runs.map((r, k) => ({
       id: r.id,
       start: r.start,
-      optimizer: state.optimizer,
+      optimizer: r.optimizer || state.optimizer,
       lr: state.lr,
       seed: runSeed(state.seed, k),
     })),
@@ -139,6 +144,7 @@ function frame() {
     if (structural) plots.redraw(state.runs, state.focus);
     else plots.extend(state.runs, state.focus);
     structural = false;
+    views.frame();
   }
   renderStatus($("status"), state);
   renderRunList($("runs"), state, { onRemove: removeRun, onFocus: focusRun });
@@ -151,7 +157,8 @@ function explainPoint() {
   const run = state.runs.find((r) => r.id === state.focus);
   const step = run && lastStep(run);
   if (!step || !state.surface) return;
-  directional.update(step.g);
+  const marked = views.links.current(); // a hovered or replayed step, when there is one
+  directional.update((marked ? marked.step : step).g);
   const surface = state.surface;
   const urlAt = (x, y) =>
     `/api/surfaces/${encodeURIComponent(surface.name)}/eval?x=${x}&y=${y}${surfaceQuery(surface)}`;
@@ -165,7 +172,7 @@ function explainPoint() {
 let loading = 0;
 
 /** Show a surface with one run at its default start (or the given starts), paused. */
-async function loadSurface(name, starts = [], lr = null) {
+async function loadSurface(name, starts = [], lr = null, optimizers = []) {
   const surface = state.surfaces[name];
   const ticket = ++loading;
   const query = surfaceQuery(surface);
@@ -185,6 +192,7 @@ async function loadSurface(name, starts = [], lr = null) {
   Object.assign(state, { surface, lr: lr ?? surface.default_lr, nextRun: 0 });
   const points = starts.length ? starts : [surface.default_start];
   state.runs = points.map((p) => newRun(state, clampToDomain(surface, p)));
+  state.runs.forEach((run, k) => (run.optimizer = optimizers[k] || null));
   state.focus = state.runs[0].id;
   $("surface-title").textContent = surface.title;
   $("surface-formula").textContent = surface.formula;
@@ -250,15 +258,17 @@ function setLogCost(on) {
   state.logCost = on;
   plots.setLogCost(on);
   redrawAll();
+  saveHash(state);
 }
 
-function addRun(x, y) {
+function addRun(x, y, optimizer = null) {
   if (state.runs.length >= MAX_RUNS) {
     state.error = `at most ${MAX_RUNS} runs at once: remove one first (×)`;
     schedule();
     return;
   }
   const run = newRun(state, [x, y]);
+  run.optimizer = optimizer; // null: the page's optimizer
   state.runs.push(run);
   state.focus = run.id;
   sendStart(false); // all runs start together, so the race between them is fair
@@ -279,10 +289,13 @@ function focusRun(id) {
 
 // Dragging a start sends at most one `move` per animation frame; the drop always sends.
 let pendingMove = null;
+let dragging = null;
 
 function moveStart(id, x, y, final = false) {
   const run = state.runs.find((r) => r.id === id);
   if (!run) return;
+  if (dragging !== id) views.archive([run]); // once per drag: the path before it
+  dragging = final ? null : id;
   run.start = [x, y];
   state.focus = id;
   state.playing = true;
@@ -301,7 +314,7 @@ function flushMove() {
 }
 
 /** Check `text` on the server; show it as the "custom" surface, or say what is wrong. */
-async function applyFormula(text, domain = DEFAULT_DOMAIN, starts = [], lr = null) {
+async function applyFormula(text, domain = DEFAULT_DOMAIN, starts = [], lr = null, opts = []) {
   $("formula").value = text;
   showDomain(domain);
   const { info, error } = await checkFormula(text, domain);
@@ -311,7 +324,7 @@ async function applyFormula(text, domain = DEFAULT_DOMAIN, starts = [], lr = nul
   }
   showFormulaError("");
   state.surfaces.custom = customSurface(text, info);
-  return (await loadSurface("custom", starts, lr)) !== false;
+  return (await loadSurface("custom", starts, lr, opts)) !== false;
 }
 
 // --- the basin map ----------------------------------------------------------------------------
@@ -352,14 +365,19 @@ async function applyHash() {
   if (saved.optimizer) state.optimizer = saved.optimizer;
   if (saved.speed !== null) state.speed = saved.speed;
   state.seed = saved.seed ?? state.seed ?? newSeed();
+  state.logCost = saved.logCost;
+  plots.setLogCost(saved.logCost);
+  state.embed = presenterWanted(location);
+  applyPresenter(state.embed);
   const fallback = state.surfaces.himmelblau ? "himmelblau" : Object.keys(state.surfaces)[0];
   if (saved.surface === "custom" && saved.formula) {
     const domain = saved.domain || DEFAULT_DOMAIN;
-    if (await applyFormula(saved.formula, domain, saved.starts, saved.lr)) return;
+    const opts = saved.runOptimizers;
+    if (await applyFormula(saved.formula, domain, saved.starts, saved.lr, opts)) return;
   }
   const name =
     state.surfaces[saved.surface] && saved.surface !== "custom" ? saved.surface : fallback;
-  await loadSurface(name, saved.starts, saved.lr);
+  await loadSurface(name, saved.starts, saved.lr, saved.runOptimizers);
 }
 
 async function main() {

@@ -22,6 +22,7 @@ export class LabPlots {
     this.fresh = true; // true until the plots of the current surface exist
     this.last3d = 0;
     this.timer3d = null;
+    this.decorate = null; // (name, figure) => void: adds traces to a figure before it is drawn
   }
 
   setSurface(surface, grid) {
@@ -44,12 +45,14 @@ export class LabPlots {
     for (const run of runs) thin(run);
     const draw = this.fresh ? Plotly.newPlot : Plotly.react;
     const live = liveFigure(this.field, runs, focus, this.scale());
+    this.decorate?.("contour", live);
     draw(this.el.contour, live.data, live.layout, CONFIG);
     this.notes = JSON.stringify(live.layout.annotations);
     this.costRange = new CostRange(this.field, this.logCost);
     for (const run of runs) this.costRange.add(run.steps);
     this.costKey = JSON.stringify(this.costRange.range());
     const cost = costFigure(this.field, runs, this.logCost, this.costRange.range());
+    this.decorate?.("cost", cost);
     draw(this.el.cost, cost.data, cost.layout, CONFIG);
     this.schedule3d(runs);
     this.fresh = false;
@@ -106,6 +109,7 @@ export class LabPlots {
     clearTimeout(this.timer3d);
     this.timer3d = null;
     const figure = surfaceFigure(this.field, this.runs3d);
+    this.decorate?.("surface3d", figure);
     const draw = this.fresh ? Plotly.newPlot : Plotly.react;
     draw(this.el.surface3d, figure.data, figure.layout, CONFIG_3D);
     this.last3d = performance.now();

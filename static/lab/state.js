@@ -32,7 +32,7 @@ export function newRun(state, start) {
   const id = String.fromCharCode(97 + (n % 26)) + (n >= 26 ? String(Math.floor(n / 26)) : "");
   return {
     id,
-    color: ACCENTS[n % ACCENTS.length],
+    color: n < ACCENTS.length ? ACCENTS[n] : freeColor(state, n),
     start: [...start],
     steps: [],
     drawn: 0,
@@ -40,7 +40,14 @@ export function newRun(state, start) {
     state: "paused",
     reason: "",
     lr: state.lr,
+    optimizer: null, // its own optimizer; null = the page's
   };
+}
+
+/** Past the 16th run, the first accent no run on show has (one colour per run everywhere). */
+function freeColor(state, n) {
+  const used = new Set(state.runs.map((r) => r.color));
+  return ACCENTS.find((c) => !used.has(c)) || ACCENTS[n % ACCENTS.length];
 }
 
 /** Forget a run's steps (it is about to restart from its start). */
@@ -63,6 +70,10 @@ export function saveHash(state) {
     params.set("domain", state.surface.domain.flat().join(","));
   }
   if (Number.isInteger(state.seed)) params.set("seed", String(state.seed));
+  const own = state.runs.map((r) => r.optimizer || "");
+  if (own.some(Boolean)) params.set("runopt", own.join(";")); // each run's own optimizer
+  if (state.logCost) params.set("log", "1");
+  if (state.embed) params.set("embed", "1");
   history.replaceState(null, "", `#${params}`);
 }
 
@@ -93,6 +104,10 @@ export function readHash(hash) {
     formula: params.get("formula"), // the typed formula, when surface=custom
     domain: readDomainParam(params.get("domain")),
     seed: Number.isInteger(number("seed")) && number("seed") >= 0 ? number("seed") : null,
+    runOptimizers: (params.get("runopt") || "")
+      .split(";")
+      .map((name) => (OPTIMIZERS.includes(name) ? name : null)),
+    logCost: params.get("log") === "1",
   };
 }
 

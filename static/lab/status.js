@@ -64,7 +64,8 @@ function stateText(run, step) {
 
 /** The run list: a chip per run (click to show its gradient) with a × to remove it. */
 export function renderRunList(el, state, { onRemove, onFocus }) {
-  const key = state.runs.map((r) => r.id).join() + "|" + state.focus;
+  const optimizers = state.runs.map((r) => r.optimizer || state.optimizer).join();
+  const key = state.runs.map((r) => r.id).join() + "|" + state.focus + "|" + optimizers;
   if (el.dataset.key === key) return;
   el.dataset.key = key;
   el.replaceChildren(
@@ -75,6 +76,7 @@ export function renderRunList(el, state, { onRemove, onFocus }) {
       name.className = "name";
       name.title = `show the gradient of run ${run.id}`;
       name.innerHTML = `<span class="swatch" style="background:${run.color}"></span>run ${run.id}`;
+      name.innerHTML += ` <span class="optimizer">${run.optimizer || state.optimizer}</span>`;
       name.addEventListener("click", () => onFocus(run.id));
       const remove = document.createElement("button");
       remove.className = "remove";

@@ -119,7 +119,7 @@ function cells(field, a, b) {
 }
 
 /** z of the coloured surface anywhere in the domain, interpolated bilinearly from the grid. */
-function sampler(field) {
+export function sampler(field) {
   const { x, y } = field.grid;
   const z = field.zColor;
   const nx = x.length;
