@@ -7,7 +7,12 @@ network (1,000 epochs: it runs throughout), this measures, from the input event'
 the page:
 
 - Pause: the click on ``#pause`` → ``#train-status`` reads "paused…"; then Resume
-  → it reads "training…" again (both are timed, several times);
+  → it reads "training…" again (both are timed, several times); and, apart, the click
+  → the server's "paused" status taken in by the page (``pause_confirmed``: a round
+  trip, during which the page already shows "paused" and draws nothing that moves);
+- ``moved_while_paused``: panels that move redrawn between a Pause and its Resume
+  (the page's ``gdviz.frames.moved``; 0 expected), and ``draws``: how often each panel
+  was redrawn during the measurement (they keep drawing while it trains);
 - a stroke: each ``pointermove`` over ``#draw`` → the frame after the page has put
   its ink on the canvas (the canvas pixel under the pen is lit, then the next
   animation frame is when it can be seen).
@@ -28,11 +33,28 @@ from benchmarks.browser_stream import ARGS, CHROMIUM
 # timeStamp; a MutationObserver and animation frames note when the change shows.
 PROBES = """
 () => {
-  const probe = (window.__latency = {pause: [], resume: [], ink: []});
+  const probe = (window.__latency = {pause: [], resume: [], ink: [], pause_confirmed: [],
+    moved_while_paused: 0});
   const status = document.getElementById("train-status");
+  const frames = () => window.gdviz.frames;
   let clicked = null;
+  let movedAtPause = null;
   document.getElementById("pause").addEventListener("click", (event) => {
-    clicked = {at: event.timeStamp, paused: status.textContent.startsWith("training")};
+    const pausing = status.textContent.startsWith("training");
+    clicked = {at: event.timeStamp, paused: pausing};
+    if (pausing && frames()) {
+      movedAtPause = frames().moved;
+      const at = event.timeStamp;
+      const confirmed = () => {
+        const s = window.gdviz.state;
+        if (s.paused && !s.wants) probe.pause_confirmed.push(performance.now() - at);
+        else if (performance.now() - at < 10000) requestAnimationFrame(confirmed);
+      };
+      requestAnimationFrame(confirmed);
+    } else if (!pausing && movedAtPause !== null) {
+      probe.moved_while_paused += frames().moved - movedAtPause;
+      movedAtPause = null;
+    }
   }, true);
   new MutationObserver(() => {
     if (clicked === null) return;
@@ -97,9 +119,15 @@ def measure(pauses: int = 6, strokes: int = 4) -> dict:
             page.wait_for_timeout(300)
         page.wait_for_timeout(500)
         probe = page.evaluate("window.__latency")
+        draws = page.evaluate("window.gdviz.frames ? window.gdviz.frames.drawn : null")
         page.click("#stop")
         browser.close()
-    return {name: _summary(values) for name, values in probe.items()}
+    moved = probe.pop("moved_while_paused")
+    return {
+        **{name: _summary(values) for name, values in probe.items()},
+        "moved_while_paused": moved,
+        "draws": draws,
+    }
 
 
 def _summary(values: list[float]) -> dict:

@@ -22,6 +22,8 @@ export class Frames {
     this.panels = [];
     this.requested = false;
     this.timer = null;
+    this.drawn = {}; // panel name → times drawn (for tests and benchmarks)
+    this.moved = 0; // draws of panels that move (none while paused)
     this.observer = "IntersectionObserver" in window
       ? new IntersectionObserver((entries) => this.seen(entries)) : null;
   }
@@ -84,6 +86,8 @@ export class Frames {
     if (pick) {
       pick.last = now;
       pick.draw();
+      this.drawn[pick.name] = (this.drawn[pick.name] || 0) + 1;
+      if (pick.moves) this.moved += 1;
       this.request(); // the next due panel, if any, in the next frame
     } else if (wait < Infinity) {
       this.later(wait);
