@@ -43,7 +43,7 @@ def test_pause_and_ink_take_effect_within_100_ms_while_training(live_server, pag
     )
     drawn_before = page.evaluate(f"({{...{FRAMES}.drawn}})")
 
-    for k in range(PAUSES):
+    for _ in range(PAUSES):
         page.click("#pause")
         assert page.evaluate(STATUS).startswith("paused")  # at once, before the server answers
         page.wait_for_function(f"{STATE}.paused && !{STATE}.wants")  # the server's word
