@@ -23,6 +23,8 @@ export class Decimator {
 
   push(x, y) {
     this.cache = null;
+    if (!this.buckets.length) this.first = [x, y];
+    this.latest = [x, y];
     const last = this.buckets[this.buckets.length - 1];
     if (last && last.n < this.size) {
       last.n += 1;
@@ -51,11 +53,15 @@ export class Decimator {
     this.size *= 2;
   }
 
-  /** {x, y} to draw: each bucket's min and max in the order they came (one point if the same). */
+  /** {x, y} to draw: the first point, each bucket's min and max in the order they came (one
+   * point if the same), and the latest point, so the curve runs from the start to now. */
   points() {
     if (this.cache) return this.cache;
     const x = [];
     const y = [];
+    if (this.first) {
+      x.push(this.first[0]); y.push(this.first[1]);
+    }
     for (const b of this.buckets) {
       if (b.xlo === b.xhi) {
         x.push(b.xlo); y.push(b.lo);
@@ -64,6 +70,12 @@ export class Decimator {
       } else {
         x.push(b.xhi, b.xlo); y.push(b.hi, b.lo);
       }
+    }
+    if (x.length > 1 && x[1] === x[0]) {
+      x.shift(); y.shift(); // the first point was a bucket's min or max already
+    }
+    if (this.latest && x[x.length - 1] !== this.latest[0]) {
+      x.push(this.latest[0]); y.push(this.latest[1]);
     }
     this.cache = { x, y };
     return this.cache;

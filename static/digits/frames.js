@@ -22,6 +22,7 @@ export class Frames {
     this.panels = [];
     this.requested = false;
     this.timer = null;
+    this.due = Infinity;
     this.drawn = {}; // panel name → times drawn (for tests and benchmarks)
     this.moved = 0; // draws of panels that move (none while paused)
     this.observer = "IntersectionObserver" in window
@@ -56,7 +57,10 @@ export class Frames {
   }
 
   later(ms) {
-    if (this.timer !== null) return;
+    const due = performance.now() + Math.max(0, ms);
+    if (this.timer !== null && this.due <= due) return;
+    clearTimeout(this.timer);
+    this.due = due;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.request();

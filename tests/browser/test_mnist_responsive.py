@@ -115,3 +115,37 @@ def test_augment_checkbox_sends_augment_in_the_start(live_server, page, mnist):
     assert start_message()["augment"] is True
     page.wait_for_function(f"{STATUS}.includes('finished')", timeout=60_000)
     assert page.evaluate(f"{STATE}.error") == ""  # the server took it
+
+
+def test_decimated_curves_keep_every_spike(live_server, page):
+    """400,000 batch costs drawn with at most 2,050 points, each a real sample, in order,
+    with the lowest and highest of every stretch: a spike never disappears."""
+    import random
+
+    rng = random.Random(0)
+    n = 400_000
+    xs = [k / 400 for k in range(n)]
+    ys = [1 / (1 + k / 4000) + 0.05 * rng.random() for k in range(n)]
+    spikes = [1_234, 99_999, 250_000, 399_998]
+    for k in spikes:
+        ys[k] = 5.0 + k / n  # each a different height, far above the rest
+    ys[1] = 3.0  # the first stretch's highest is not its first: the first is still drawn
+    page.goto(live_server + "/mnist")
+    points = page.evaluate(
+        """async ([xs, ys]) => {
+          const { Decimator } = await import("/static/digits/charts.js");
+          const d = new Decimator();
+          xs.forEach((x, k) => d.push(x, ys[k]));
+          return d.points();
+        }""",
+        [xs, ys],
+    )
+    px, py = points["x"], points["y"]
+    assert 512 <= len(px) <= 2050 and len(px) == len(py)
+    assert px == sorted(px)
+    sample = dict(zip(xs, ys, strict=True))
+    assert all(sample[x] == y for x, y in zip(px, py, strict=True))  # real samples, not means
+    shown = set(zip(px, py, strict=True))
+    assert all((xs[k], ys[k]) in shown for k in spikes)
+    assert (xs[ys.index(min(ys))], min(ys)) in shown
+    assert px[0] == xs[0] and px[-1] == xs[-1]  # from the first step to the latest
