@@ -11,8 +11,10 @@ the page:
   → the server's "paused" status taken in by the page (``pause_confirmed``: a round
   trip, during which the page already shows "paused" and draws nothing that moves);
 - ``moved_while_paused``: panels that move redrawn between a Pause and its Resume
-  (the page's ``gdviz.frames.moved``; 0 expected), and ``draws``: how often each panel
-  was redrawn during the measurement (they keep drawing while it trains);
+  (the page's ``gdviz.frames.moved``; 0 expected), ``draws``: how often each panel
+  was redrawn since the page loaded (they keep drawing while it trains), and
+  ``long_tasks``: the main thread's tasks over 50 ms from the probes on (how many, the
+  longest, and their share of the time), while input waits.
 - a stroke: each ``pointermove`` over ``#draw`` → the frame after the page has put
   its ink on the canvas (the canvas pixel under the pen is lit, then the next
   animation frame is when it can be seen).
@@ -34,7 +36,10 @@ from benchmarks.browser_stream import ARGS, CHROMIUM
 PROBES = """
 () => {
   const probe = (window.__latency = {pause: [], resume: [], ink: [], pause_confirmed: [],
-    moved_while_paused: 0});
+    moved_while_paused: 0, long_tasks: [], since: performance.now()});
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) probe.long_tasks.push(entry.duration);
+  }).observe({type: "longtask"});
   const status = document.getElementById("train-status");
   const frames = () => window.gdviz.frames;
   let clicked = null;
@@ -118,12 +123,19 @@ def measure(pauses: int = 6, strokes: int = 4) -> dict:
             page.mouse.up()
             page.wait_for_timeout(300)
         page.wait_for_timeout(500)
-        probe = page.evaluate("window.__latency")
+        probe = page.evaluate("({...window.__latency, now: performance.now()})")
         draws = page.evaluate("window.gdviz.frames ? window.gdviz.frames.drawn : null")
         page.click("#stop")
         browser.close()
     moved = probe.pop("moved_while_paused")
+    long_tasks = probe.pop("long_tasks")
+    span = probe.pop("now") - probe.pop("since")
     return {
+        "long_tasks": {
+            "count": len(long_tasks),
+            "max_ms": round(max(long_tasks, default=0.0), 1),
+            "share": round(sum(long_tasks) / span, 3),
+        },
         **{name: _summary(values) for name, values in probe.items()},
         "moved_while_paused": moved,
         "draws": draws,
