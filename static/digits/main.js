@@ -39,10 +39,10 @@ const confusion = new ConfusionView($("confusion"), $("mistakes"), $("mistakes-t
 const gradientSizes = new GradientSizes($("gradient-size"));
 const landscape = new LandscapeView($("landscape"), $("landscape-explained"), $("landscape-note"));
 // The landscape is asked for after evaluations, one request at a time, at most every few
-// seconds (the 3-D view, slower to draw without a GPU, half as often); while paused no
+// seconds (the 3-D view, ~0.5 s a redraw without a GPU, every 10 s); while paused no
 // evaluation comes, so nothing is asked.
 const LANDSCAPE_EVERY = 3000;
-const LANDSCAPE_EVERY_3D = 6000;
+const LANDSCAPE_EVERY_3D = 10000;
 const scape = { pending: false, again: false, last: -Infinity, evals: 0 };
 const backpropView = new BackpropView({ outputs: $("nudges-output"), hidden: $("nudges-hidden"),
   images: $("weight-gradients"), note: $("backprop-note") });
