@@ -31,7 +31,8 @@ export class Frames {
 
   /**
    * A panel: {name, el, every, hiddenEvery, dirty(), draw(), moves = true, first = false}.
-   * `moves: false` panels (the answer to the person's own drawing) draw while paused too;
+   * `moves: false` panels (the answer to the person's own drawing) draw while paused too
+   * (`moves` may be a function: whether what waits to be drawn moves);
    * `first: true` ones go before the others when both are due.
    */
   add(panel) {
@@ -79,7 +80,8 @@ export class Frames {
     let pick = null;
     let wait = Infinity;
     for (const p of this.panels) {
-      if ((still && p.moves) || !p.dirty()) continue;
+      const moves = typeof p.moves === "function" ? p.moves() : p.moves;
+      if ((still && moves) || !p.dirty()) continue;
       const due = p.last + (p.visible ? p.every : Math.max(p.every, p.hiddenEvery));
       if (due > now) {
         wait = Math.min(wait, due - now);
@@ -89,9 +91,10 @@ export class Frames {
     }
     if (pick) {
       pick.last = now;
+      const moves = typeof pick.moves === "function" ? pick.moves() : pick.moves;
       pick.draw();
       this.drawn[pick.name] = (this.drawn[pick.name] || 0) + 1;
-      if (pick.moves) this.moved += 1;
+      if (moves) this.moved += 1;
       this.request(); // the next due panel, if any, in the next frame
     } else if (wait < Infinity) {
       this.later(wait);

@@ -47,7 +47,9 @@ const scape = { pending: false, again: false, last: -Infinity, evals: 0 };
 const backpropView = new BackpropView({ outputs: $("nudges-output"), hidden: $("nudges-hidden"),
   images: $("weight-gradients"), note: $("backprop-note") });
 window.gdviz.views = { confusion, landscape, scape, backprop: backpropView, gradientSizes };
-const latest = { weights: null, answer: null }; // received, not drawn yet
+const latest = { weights: null, answer: null, asked: false }; // received, not drawn yet
+// asked: the person asked for a classification (a stroke, Classify, a digit loaded) since
+// the last answer; its answer shows even while paused, the answers evaluations ask for do not
 
 /** A random digit of the test split onto the pad, its label picked for backprop. */
 async function loadTestDigit() {
@@ -140,7 +142,7 @@ const session = new TrainSession({
     scape.evals += 1;
     if (state.info) gradientSizes.add(m, state.info.train);
     if (state.training && !shownPaused(state)) requestLandscape();
-    if (pad.inked) classify(); // watch the answer improve as the network learns
+    if (pad.inked) classify(false); // watch the answer improve as the network learns
   },
   onWeights(m) {
     latest.weights = m;
@@ -150,7 +152,8 @@ const session = new TrainSession({
     // The answering network's cost names its outputs: the server's word if it gives it, else
     // what this page asked for (the live network) or saved.
     const cost = m.cost || (m.by === "live" ? state.run && state.run.cost : state.savedCost);
-    latest.answer = { m, cost: cost || null };
+    latest.answer = { m, cost: cost || null, asked: latest.asked };
+    if (!session.classifyNext) latest.asked = false; // else the person's may be the one queued
   },
   onSaved(m) {
     state.savedModel = true;
@@ -187,7 +190,8 @@ const session = new TrainSession({
   afterEach: () => frames.request(),
 });
 
-function classify() {
+function classify(byPerson = true) {
+  if (byPerson) latest.asked = true;
   if (!pad.inked) {
     say("draw a digit on the black square first", true);
     return;
@@ -219,7 +223,8 @@ frames.add({ name: "confusion", el: $("confusion"), every: 1000, dirty: () => co
 frames.add({ name: "landscape", el: $("landscape"), every: 1000, dirty: () => landscape.dirty(),
   draw: () => landscape.draw() });
 // The answer to the person's own drawing: first, and drawn while paused too.
-frames.add({ name: "answer", el: $("probabilities"), every: 150, hiddenEvery: 150, moves: false, first: true,
+frames.add({ name: "answer", el: $("probabilities"), every: 150, hiddenEvery: 150, first: true,
+  moves: () => !(latest.answer && latest.answer.asked),
   dirty: () => latest.answer !== null,
   draw() {
     const { m, cost } = latest.answer;
