@@ -7,7 +7,14 @@ network (1,000 epochs: it runs throughout), this measures, from the input event'
 the page:
 
 - Pause: the click on ``#pause`` → ``#train-status`` reads "paused…"; then Resume
-  → it reads "training…" again (both are timed, several times);
+  → it reads "training…" again (both are timed, several times); and, apart, the click
+  → the server's "paused" status taken in by the page (``pause_confirmed``: a round
+  trip, during which the page already shows "paused" and draws nothing that moves);
+- ``moved_while_paused``: panels that move redrawn between a Pause and its Resume
+  (the page's ``gdviz.frames.moved``; 0 expected), ``draws``: how often each panel
+  was redrawn since the page loaded (they keep drawing while it trains), and
+  ``long_tasks``: the main thread's tasks over 50 ms from the probes on (how many, the
+  longest, and their share of the time), while input waits.
 - a stroke: each ``pointermove`` over ``#draw`` → the frame after the page has put
   its ink on the canvas (the canvas pixel under the pen is lit, then the next
   animation frame is when it can be seen).
@@ -28,11 +35,31 @@ from benchmarks.browser_stream import ARGS, CHROMIUM
 # timeStamp; a MutationObserver and animation frames note when the change shows.
 PROBES = """
 () => {
-  const probe = (window.__latency = {pause: [], resume: [], ink: []});
+  const probe = (window.__latency = {pause: [], resume: [], ink: [], pause_confirmed: [],
+    moved_while_paused: 0, long_tasks: [], since: performance.now()});
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) probe.long_tasks.push(entry.duration);
+  }).observe({type: "longtask"});
   const status = document.getElementById("train-status");
+  const frames = () => window.gdviz.frames;
   let clicked = null;
+  let movedAtPause = null;
   document.getElementById("pause").addEventListener("click", (event) => {
-    clicked = {at: event.timeStamp, paused: status.textContent.startsWith("training")};
+    const pausing = status.textContent.startsWith("training");
+    clicked = {at: event.timeStamp, paused: pausing};
+    if (pausing && frames()) {
+      movedAtPause = frames().moved;
+      const at = event.timeStamp;
+      const confirmed = () => {
+        const s = window.gdviz.state;
+        if (s.paused && !s.wants) probe.pause_confirmed.push(performance.now() - at);
+        else if (performance.now() - at < 10000) requestAnimationFrame(confirmed);
+      };
+      requestAnimationFrame(confirmed);
+    } else if (!pausing && movedAtPause !== null) {
+      probe.moved_while_paused += frames().moved - movedAtPause;
+      movedAtPause = null;
+    }
   }, true);
   new MutationObserver(() => {
     if (clicked === null) return;
@@ -96,10 +123,23 @@ def measure(pauses: int = 6, strokes: int = 4) -> dict:
             page.mouse.up()
             page.wait_for_timeout(300)
         page.wait_for_timeout(500)
-        probe = page.evaluate("window.__latency")
+        probe = page.evaluate("({...window.__latency, now: performance.now()})")
+        draws = page.evaluate("window.gdviz.frames ? window.gdviz.frames.drawn : null")
         page.click("#stop")
         browser.close()
-    return {name: _summary(values) for name, values in probe.items()}
+    moved = probe.pop("moved_while_paused")
+    long_tasks = probe.pop("long_tasks")
+    span = probe.pop("now") - probe.pop("since")
+    return {
+        "long_tasks": {
+            "count": len(long_tasks),
+            "max_ms": round(max(long_tasks, default=0.0), 1),
+            "share": round(sum(long_tasks) / span, 3),
+        },
+        **{name: _summary(values) for name, values in probe.items()},
+        "moved_while_paused": moved,
+        "draws": draws,
+    }
 
 
 def _summary(values: list[float]) -> dict:

@@ -4,23 +4,102 @@ import { ACCENTS } from "../common/colors.js";
 
 const FONT = { family: "system-ui, sans-serif", size: 12, color: "#374151" };
 const CONFIG = { displaylogo: false, responsive: true };
-const MAX_POINTS = 20000; // batch-cost points drawn per run; every step still arrives
-const TRACES_PER_RUN = 3; // batch cost, smoothed, test cost
+const BUCKETS = 1024; // per curve: at most this many buckets, each drawn as its min and max
 const SMOOTHING = 0.95;
 
+/**
+ * A long curve kept short: consecutive points in buckets of `size`, each drawn as its lowest
+ * and its highest point (in their order), so a spike stays visible; past `limit` buckets,
+ * neighbours merge and the size doubles. A 30-epoch batch-10 run (12,000 steps) or a
+ * 1,000-epoch one (400,000) is drawn with 1,000–2,000 points.
+ */
+export class Decimator {
+  constructor(limit = BUCKETS) {
+    this.limit = limit;
+    this.size = 1;
+    this.buckets = [];
+    this.cache = null;
+  }
+
+  push(x, y) {
+    this.cache = null;
+    if (!this.buckets.length) this.first = [x, y];
+    this.latest = [x, y];
+    const last = this.buckets[this.buckets.length - 1];
+    if (last && last.n < this.size) {
+      last.n += 1;
+      if (y < last.lo) Object.assign(last, { lo: y, xlo: x });
+      if (y > last.hi) Object.assign(last, { hi: y, xhi: x });
+    } else {
+      this.buckets.push({ n: 1, lo: y, xlo: x, hi: y, xhi: x });
+    }
+    if (this.buckets.length > this.limit) this.merge();
+  }
+
+  merge() {
+    const merged = [];
+    for (let k = 0; k < this.buckets.length; k += 2) {
+      const a = this.buckets[k];
+      const b = this.buckets[k + 1];
+      if (!b) {
+        merged.push(a);
+        continue;
+      }
+      merged.push({ n: a.n + b.n,
+        ...(b.lo < a.lo ? { lo: b.lo, xlo: b.xlo } : { lo: a.lo, xlo: a.xlo }),
+        ...(b.hi > a.hi ? { hi: b.hi, xhi: b.xhi } : { hi: a.hi, xhi: a.xhi }) });
+    }
+    this.buckets = merged;
+    this.size *= 2;
+  }
+
+  /** {x, y} to draw: the first point, each bucket's min and max in the order they came (one
+   * point if the same), and the latest point, so the curve runs from the start to now. */
+  points() {
+    if (this.cache) return this.cache;
+    const x = [];
+    const y = [];
+    if (this.first) {
+      x.push(this.first[0]); y.push(this.first[1]);
+    }
+    for (const b of this.buckets) {
+      if (b.xlo === b.xhi) {
+        x.push(b.xlo); y.push(b.lo);
+      } else if (b.xlo < b.xhi) {
+        x.push(b.xlo, b.xhi); y.push(b.lo, b.hi);
+      } else {
+        x.push(b.xhi, b.xlo); y.push(b.hi, b.lo);
+      }
+    }
+    if (x.length > 1 && x[1] === x[0]) {
+      x.shift(); y.shift(); // the first point was a bucket's min or max already
+    }
+    if (this.latest && x[x.length - 1] !== this.latest[0]) {
+      x.push(this.latest[0]); y.push(this.latest[1]);
+    }
+    this.cache = { x, y };
+    return this.cache;
+  }
+}
+
+/**
+ * The cost and accuracy curves, one colour per run. Steps are taken in as they come and the
+ * plots redrawn whole (Plotly.react of the decimated curves) when the page's frame scheduler
+ * says so (frames.js): drawCost()/drawAccuracy(), each only when something changed.
+ */
 export class Curves {
   constructor(costEl, accuracyEl) {
     this.costEl = costEl;
     this.accuracyEl = accuracyEl;
     this.runs = [];
     this.log = false;
-    this.pending = new Map();
     this.reset();
   }
 
   reset() {
     this.runs = [];
-    this.pending.clear();
+    this.costDirty = false;
+    this.accuracyDirty = false;
     Plotly.newPlot(this.costEl, [], this.costLayout(), CONFIG);
     Plotly.newPlot(this.accuracyEl, [], this.accuracyLayout(), CONFIG);
   }
@@ -29,14 +108,14 @@ export class Curves {
     return { margin: { l: 55, r: 10, t: 28, b: 38 }, font: FONT, title: { text: "cost", font: { size: 13 }, x: 0.02 },
       xaxis: { title: { text: "epochs", standoff: 2 }, rangemode: "tozero" },
       yaxis: { title: { text: "cost" }, type: this.log ? "log" : "linear", rangemode: "tozero" },
-      legend: { orientation: "h", y: 1.12, x: 0.25, font: { size: 11 } } };
+      legend: { orientation: "h", y: 1.12, x: 0.25, font: { size: 11 } }, uirevision: "cost" };
   }
 
   accuracyLayout() {
     return { margin: { l: 55, r: 10, t: 24, b: 36 }, font: FONT, showlegend: false,
       title: { text: "test accuracy", font: { size: 13 }, x: 0.02 },
       xaxis: { title: { text: "epochs", standoff: 2 }, rangemode: "tozero" },
-      yaxis: { range: [0, 1], tickformat: ".0%" } };
+      yaxis: { range: [0, 1], tickformat: ".0%" }, uirevision: "accuracy" };
   }
 
   setLog(on) {
@@ -44,68 +123,64 @@ export class Curves {
     Plotly.relayout(this.costEl, { "yaxis.type": on ? "log" : "linear" });
   }
 
-  // A new training run: three cost traces and one accuracy trace in its own colour.
+  // A new training run: three cost curves and one accuracy curve in its own colour.
   addRun(info) {
     const color = ACCENTS[this.runs.length % ACCENTS.length];
     const what = info.label || (info.shuffle_labels ? "shuffled labels" : "real labels");
     const label = `run ${this.runs.length + 1} (${what})`;
-    const stride = Math.max(1, Math.ceil(info.total_steps / MAX_POINTS));
-    const run = { color, label, stride, ema: 0, count: 0 };
-    this.runs.push(run);
     const dash = info.shuffle_labels ? "dot" : "solid";
-    Plotly.addTraces(this.costEl, [
-      { type: "scattergl", mode: "lines", x: [], y: [], name: `${label} batch cost`, showlegend: false,
-        line: { color, width: 1 }, opacity: 0.25, hoverinfo: "skip" },
-      { type: "scattergl", mode: "lines", x: [], y: [], name: label, line: { color, width: 2.2, dash } },
-      { type: "scatter", mode: "markers", x: [], y: [], name: `${label} test cost`, showlegend: false,
-        marker: { color, size: 7, symbol: "diamond", line: { color: "#111827", width: 1 } } },
-    ]);
-    Plotly.addTraces(this.accuracyEl, [{ type: "scatter", mode: "lines+markers", x: [], y: [],
-      name: label, line: { color, width: 2, dash }, marker: { size: 5 } }]);
+    this.runs.push({ color, label, dash, ema: 0, count: 0, batch: new Decimator(), smooth: new Decimator(),
+      test: new Decimator(), accuracy: new Decimator() });
+    this.costDirty = true;
+    this.accuracyDirty = true;
   }
 
-  // Buffer steps; draw() extends the traces once per animation frame.
   progress(steps, nTrain) {
-    const run = this.runs.length - 1;
-    const run_ = this.runs[run];
-    const buf = this.buffer(run);
+    const run = this.runs[this.runs.length - 1];
+    if (!run) return;
     for (const s of steps) {
       // An exponential moving average, bias-corrected (as Adam does) so it starts on the data.
-      run_.ema = SMOOTHING * run_.ema + (1 - SMOOTHING) * s.cost;
-      run_.count += 1;
-      if ((run_.count - 1) % run_.stride === 0) {
-        const x = s.samples_seen / nTrain;
-        buf.batch.x.push(x); buf.batch.y.push(s.cost);
-        buf.smooth.x.push(x); buf.smooth.y.push(run_.ema / (1 - SMOOTHING ** run_.count));
-      }
+      run.ema = SMOOTHING * run.ema + (1 - SMOOTHING) * s.cost;
+      run.count += 1;
+      const x = s.samples_seen / nTrain;
+      run.batch.push(x, s.cost);
+      run.smooth.push(x, run.ema / (1 - SMOOTHING ** run.count));
     }
+    if (steps.length) this.costDirty = true;
   }
 
   evaluation(e, nTrain) {
-    const buf = this.buffer(this.runs.length - 1);
+    const run = this.runs[this.runs.length - 1];
+    if (!run) return;
     const x = e.samples_seen / nTrain;
-    if (e.test_cost !== null) { buf.test.x.push(x); buf.test.y.push(e.test_cost); }
-    if (e.test_accuracy !== null) { buf.accuracy.x.push(x); buf.accuracy.y.push(e.test_accuracy); }
+    if (e.test_cost !== null) {
+      run.test.push(x, e.test_cost);
+      this.costDirty = true;
+    }
+    if (e.test_accuracy !== null) {
+      run.accuracy.push(x, e.test_accuracy);
+      this.accuracyDirty = true;
+    }
   }
 
-  buffer(run) {
-    if (!this.pending.has(run)) {
-      const empty = () => ({ x: [], y: [] });
-      this.pending.set(run, { batch: empty(), smooth: empty(), test: empty(), accuracy: empty() });
-    }
-    return this.pending.get(run);
+  drawCost() {
+    this.costDirty = false;
+    const data = this.runs.flatMap((r) => [
+      { type: "scatter", mode: "lines", ...r.batch.points(), name: `${r.label} batch cost`, showlegend: false,
+        line: { color: r.color, width: 1 }, opacity: 0.25, hoverinfo: "skip" },
+      { type: "scatter", mode: "lines", ...r.smooth.points(), name: r.label,
+        line: { color: r.color, width: 2.2, dash: r.dash } },
+      { type: "scatter", mode: "markers", ...r.test.points(), name: `${r.label} test cost`, showlegend: false,
+        marker: { color: r.color, size: 7, symbol: "diamond", line: { color: "#111827", width: 1 } } },
+    ]);
+    Plotly.react(this.costEl, data, this.costLayout(), CONFIG);
   }
 
-  draw() {
-    for (const [run, buf] of this.pending) {
-      const base = run * TRACES_PER_RUN;
-      const parts = [buf.batch, buf.smooth, buf.test];
-      const index = [base, base + 1, base + 2].filter((_, k) => parts[k].x.length);
-      const used = parts.filter((p) => p.x.length);
-      if (used.length) Plotly.extendTraces(this.costEl, { x: used.map((p) => p.x), y: used.map((p) => p.y) }, index);
-      if (buf.accuracy.x.length) Plotly.extendTraces(this.accuracyEl, { x: [buf.accuracy.x], y: [buf.accuracy.y] }, [run]);
-    }
-    this.pending.clear();
+  drawAccuracy() {
+    this.accuracyDirty = false;
+    const data = this.runs.map((r) => ({ type: "scatter", mode: "lines+markers", ...r.accuracy.points(),
+      name: r.label, line: { color: r.color, width: 2, dash: r.dash }, marker: { size: 5 } }));
+    Plotly.react(this.accuracyEl, data, this.accuracyLayout(), CONFIG);
   }
 }
 

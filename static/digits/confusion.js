@@ -7,7 +7,6 @@ import { grayInk, paint } from "./draw.js";
 
 const DIGITS = [...Array(10).keys()];
 const FONT = { family: "system-ui, sans-serif", size: 11, color: "#374151" };
-const REDRAW_MS = 400; // a training sends several evaluations a second: redraw at most this often
 const MISTAKE_SCALE = [[0, "#fff7ed"], [0.15, "#fed7aa"], [0.5, "#fb923c"], [1, "#c2410c"]];
 const RIGHT_SCALE = [[0, "#ecfdf5"], [1, "#a7f3d0"]];
 
@@ -28,20 +27,25 @@ export class ConfusionView {
     this.handlers = handlers;
     this.pending = null;
     this.shown = null; // {confusion, source} on the plot now
-    this.lastDraw = 0;
     this.wired = false;
   }
 
-  /** Remember a matrix to show; draw() puts it on the plot (at most every REDRAW_MS). */
+  /** Remember a matrix to show; the page's frame scheduler calls draw() (frames.js). */
   show(confusion, source) {
     this.pending = { confusion, source };
   }
 
-  /** Returns true when something waits for a later draw. */
-  draw() {
+  /** Something new to draw: a matrix or a title other than the one shown. */
+  dirty() {
     if (!this.pending) return false;
-    if (performance.now() - this.lastDraw < REDRAW_MS) return true;
-    this.lastDraw = performance.now();
+    const same = this.shown && this.shown.source === this.pending.source &&
+      JSON.stringify(this.shown.confusion) === JSON.stringify(this.pending.confusion);
+    if (same) this.pending = null;
+    return !same;
+  }
+
+  draw() {
+    if (!this.pending) return;
     this.shown = this.pending;
     this.pending = null;
     Plotly.react(this.plotEl, this.figure(this.shown));
@@ -52,7 +56,6 @@ export class ConfusionView {
         if (point && point.x !== point.y) this.handlers.onCell(point.y, point.x);
       });
     }
-    return false;
   }
 
   figure({ confusion, source }) {

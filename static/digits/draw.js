@@ -14,6 +14,11 @@ export class DrawingPad {
     canvas.addEventListener("pointercancel", (e) => this.up(e));
   }
 
+  /** The pen is down on the pad: the page holds its plots back meanwhile (frames.js). */
+  get drawing() {
+    return Boolean(this.last);
+  }
+
   clear() {
     this.ctx.fillStyle = "#000";
     this.ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);

@@ -1,7 +1,7 @@
 // How fast each layer learns: the length of its bias gradient ‖∂C/∂b‖ for the cost on 1,000
 // training digits at every evaluation, per layer, on a log axis (Nielsen, chapter 5). With sigmoid
 // neurons the layers nearer the input get smaller gradients — the vanishing gradient.
-// Shows the running training only; extended once per animation frame.
+// Shows the running training only; extended when the page's frame scheduler says (frames.js).
 
 const FONT = { family: "system-ui, sans-serif", size: 11, color: "#374151" };
 const COLORS = ["#0891b2", "#2563eb", "#7c3aed", "#db2777", "#f97316"];
@@ -40,6 +40,10 @@ export class GradientSizes {
       })), this.layout());
     }
     this.pending.push({ x: e.samples_seen / nTrain, norms: e.gradient_norms });
+  }
+
+  dirty() {
+    return this.pending.length > 0 && this.layers > 0;
   }
 
   draw() {

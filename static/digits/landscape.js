@@ -1,6 +1,7 @@
 // The cost over a plane through the network's parameters, with the path training took
 // (the server computes it: app/mnist/landscape.py), as a contour map or, on request, a 3-D
-// surface. One Plotly.react per landscape received (or per switch of the view).
+// surface. One Plotly.react per landscape received (or per switch of the view), when the
+// page's frame scheduler says so (frames.js): `shown` is what the plot shows.
 
 import { count, percent } from "../common/format.js";
 
@@ -14,6 +15,7 @@ export class LandscapeView {
     this.explainedEl = explainedEl;
     this.noteEl = noteEl;
     this.shown = null;
+    this.pending = null; // received, not drawn yet
     this.threeD = false;
   }
 
@@ -28,6 +30,17 @@ export class LandscapeView {
   }
 
   show(m) {
+    this.pending = m;
+  }
+
+  dirty() {
+    return this.pending !== null;
+  }
+
+  draw() {
+    const m = this.pending;
+    if (!m) return;
+    this.pending = null;
     this.shown = m;
     this.explainedEl.textContent = m.method === "pca"
       ? `the path's variance: ${percent(m.explained[0])} along the first direction, ${percent(m.explained[1])} along the second`

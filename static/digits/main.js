@@ -1,7 +1,8 @@
 // The digit lab: train the network over /ws/train, watch its cost fall, draw a digit for it.
 // This file only wires the pieces together: the state table (state.js), the controls
 // (settings.js), the socket conversation (session.js), the plots (charts.js), the drawing
-// pad (draw.js), the answer panel (answer.js) and the status lines (status.js).
+// pad (draw.js), the answer panel (answer.js) and the status lines (status.js). What redraws
+// when is frames.js's job: one panel per animation frame, the pad's ink and the clicks first.
 
 import { count, num, percent } from "../common/format.js";
 import { lrToSlider } from "../common/slider.js";
@@ -13,9 +14,10 @@ import { EXPERIMENTS, experimentStart } from "./experiments.js";
 import { GradientSizes } from "./gradients.js";
 import { LandscapeView } from "./landscape.js";
 import { DrawingPad, showWeights } from "./draw.js";
+import { Frames } from "./frames.js";
 import { lrFromSlider, readSettings, showParameterCount } from "./settings.js";
 import { TrainSession } from "./session.js";
-import { applyStatus, connectionLost, createState } from "./state.js";
+import { applyStatus, connectionLost, createState, shownPaused } from "./state.js";
 import { say, showButtons, showDataSource, showEnd, showLoading, showProgress } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
@@ -37,12 +39,17 @@ const confusion = new ConfusionView($("confusion"), $("mistakes"), $("mistakes-t
 const gradientSizes = new GradientSizes($("gradient-size"));
 const landscape = new LandscapeView($("landscape"), $("landscape-explained"), $("landscape-note"));
 // The landscape is asked for after evaluations, one request at a time, at most every few
-// seconds; while paused no evaluation comes, so nothing redraws.
+// seconds (the 3-D view, ~0.5 s a redraw without a GPU, every 10 s); while paused no
+// evaluation comes, so nothing is asked.
 const LANDSCAPE_EVERY = 3000;
-const scape = { pending: false, again: false, last: -Infinity, evals: 0, held: null };
+const LANDSCAPE_EVERY_3D = 10000;
+const scape = { pending: false, again: false, last: -Infinity, evals: 0 };
 const backpropView = new BackpropView({ outputs: $("nudges-output"), hidden: $("nudges-hidden"),
   images: $("weight-gradients"), note: $("backprop-note") });
 window.gdviz.views = { confusion, landscape, scape, backprop: backpropView, gradientSizes };
+const latest = { weights: null, answer: null, asked: false }; // received, not drawn yet
+// asked: the person asked for a classification (a stroke, Classify, a digit loaded) since
+// the last answer; its answer shows even while paused, the answers evaluations ask for do not
 
 /** A random digit of the test split onto the pad, its label picked for backprop. */
 async function loadTestDigit() {
@@ -94,7 +101,8 @@ function requestLandscape(force = false) {
     scape.again = scape.again || force;
     return;
   }
-  if (!force && performance.now() - scape.last < LANDSCAPE_EVERY) return;
+  const every = $("landscape-3d").checked ? LANDSCAPE_EVERY_3D : LANDSCAPE_EVERY;
+  if (!force && performance.now() - scape.last < every) return;
   scape.pending = true;
   scape.last = performance.now();
   session.landscape({ method: $("landscape-method").value });
@@ -116,10 +124,7 @@ const session = new TrainSession({
       landscape.note("drawn after the training's second evaluation");
     }
     if (m.state === "finished" || m.state === "stopped") requestLandscape(true);
-    if (scape.held && !state.paused) {
-      landscape.show(scape.held);
-      scape.held = null;
-    }
+    if (m.state === "paused") showProgress(state); // where the server paused, once
     showEnd(m);
     showButtons(state);
   },
@@ -136,17 +141,19 @@ const session = new TrainSession({
     }
     scape.evals += 1;
     if (state.info) gradientSizes.add(m, state.info.train);
-    if (state.training && !state.paused) requestLandscape();
-    if (pad.inked) classify(); // watch the answer improve as the network learns
+    if (state.training && !shownPaused(state)) requestLandscape();
+    if (pad.inked) classify(false); // watch the answer improve as the network learns
   },
-  onWeights: (m) => showWeights($("weights"), m),
+  onWeights(m) {
+    latest.weights = m;
+  },
   onClassified(m) {
     if (!pad.inked) return; // asked before the pad was cleared: an answer to nothing shown
-    state.prediction = m;
     // The answering network's cost names its outputs: the server's word if it gives it, else
     // what this page asked for (the live network) or saved.
     const cost = m.cost || (m.by === "live" ? state.run && state.run.cost : state.savedCost);
-    showAnswer(m, cost || null);
+    latest.answer = { m, cost: cost || null, asked: latest.asked };
+    if (!session.classifyNext) latest.asked = false; // else the person's may be the one queued
   },
   onSaved(m) {
     state.savedModel = true;
@@ -155,11 +162,7 @@ const session = new TrainSession({
   },
   onLandscape(m) {
     scape.pending = false;
-    if (state.paused) {
-      scape.held = m; // asked just before the pause: shown on resume, so nothing moves meanwhile
-      return;
-    }
-    landscape.show(m);
+    landscape.show(m); // drawn when not paused: one asked just before a pause waits for the resume
     if (scape.again) {
       scape.again = false;
       requestLandscape(true);
@@ -173,19 +176,22 @@ const session = new TrainSession({
       return;
     }
     state.error = m.message;
+    state.wants = null; // a pause or resume refused: the page shows the server's state again
     say(`⚠ ${m.message}`, true);
   },
   onConnection(s) {
     if (s !== "open") scape.pending = false; // its answer will not come on a new connection
+    if (s !== "open") state.wants = null;
     if (s === "reopened" && connectionLost(state)) {
       say("the connection to the server dropped: press Train to start again");
     }
     showButtons(state);
   },
-  afterEach: () => schedule(),
+  afterEach: () => frames.request(),
 });
 
-function classify() {
+function classify(byPerson = true) {
+  if (byPerson) latest.asked = true;
   if (!pad.inked) {
     say("draw a digit on the black square first", true);
     return;
@@ -193,23 +199,55 @@ function classify() {
   session.classify(() => (pad.inked ? pad.gray8() : null));
 }
 
-// --- drawing, once per animation frame ------------------------------------------------------
+// --- drawing: at most one panel per animation frame (frames.js) ----------------------------
 
-let frameRequested = false;
-function schedule() {
-  if (!frameRequested) {
-    frameRequested = true;
-    requestAnimationFrame(frame);
+const frames = new Frames({
+  still: () => shownPaused(state),
+  hold: () => pad.drawing,
+  always(still) {
+    if (!still) showProgress(state); // while paused the status line keeps what it said
+  },
+});
+frames.add({ name: "cost", el: $("cost"), every: 250, dirty: () => curves.costDirty, draw: () => curves.drawCost() });
+frames.add({ name: "accuracy", el: $("accuracy"), every: 500, dirty: () => curves.accuracyDirty,
+  draw: () => curves.drawAccuracy() });
+frames.add({ name: "gradient sizes", el: $("gradient-size"), every: 500, dirty: () => gradientSizes.dirty(),
+  draw: () => gradientSizes.draw() });
+frames.add({ name: "weights", el: $("weights"), every: 250, dirty: () => latest.weights !== null,
+  draw() {
+    showWeights($("weights"), latest.weights);
+    latest.weights = null;
+  } });
+frames.add({ name: "confusion", el: $("confusion"), every: 1000, dirty: () => confusion.dirty(),
+  draw: () => confusion.draw() });
+frames.add({ name: "landscape", el: $("landscape"), every: 1000, dirty: () => landscape.dirty(),
+  draw: () => landscape.draw() });
+// The answer to the person's own drawing: first, and drawn while paused too.
+frames.add({ name: "answer", el: $("probabilities"), every: 150, hiddenEvery: 150, first: true,
+  moves: () => !(latest.answer && latest.answer.asked),
+  dirty: () => latest.answer !== null,
+  draw() {
+    const { m, cost } = latest.answer;
+    latest.answer = null;
+    if (!pad.inked) return; // cleared since
+    state.prediction = m;
+    showAnswer(m, cost);
+  } });
+window.gdviz.frames = frames;
+
+/** Pause or resume, shown at once: the status line says "paused" and nothing moves from the
+ * click on (the server's status confirms it a round trip later). */
+function togglePause() {
+  if (shownPaused(state)) {
+    state.wants = "resume";
+    session.resume();
+  } else {
+    state.wants = "pause";
+    session.pause();
   }
-}
-
-function frame() {
-  frameRequested = false;
-  curves.draw();
-  gradientSizes.draw();
   showProgress(state);
-  // throttled: the latest is drawn a little later; held while paused, so nothing moves
-  if (!state.paused && confusion.draw()) setTimeout(schedule, 200);
+  showButtons(state);
+  if (state.wants === "resume") frames.request();
 }
 
 // --- controls -------------------------------------------------------------------------------
@@ -239,7 +277,7 @@ function wire() {
       }
     });
   }
-  $("pause").addEventListener("click", () => (state.paused ? session.resume() : session.pause()));
+  $("pause").addEventListener("click", () => togglePause());
   $("stop").addEventListener("click", () => session.stop());
   $("save").addEventListener("click", () => session.save());
   $("lr").addEventListener("input", () => {
@@ -262,6 +300,7 @@ function wire() {
   });
   $("clear").addEventListener("click", () => {
     pad.clear();
+    latest.answer = null;
     state.prediction = null;
     clearAnswer();
   });
@@ -274,7 +313,7 @@ async function showSavedEvaluation() {
   if (!response.ok || confusion.shown || confusion.pending) return;
   const e = await response.json();
   confusion.show(e.confusion, `the saved network · accuracy ${percent(e.accuracy)}`);
-  schedule();
+  frames.request();
 }
 
 async function main() {

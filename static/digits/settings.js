@@ -52,5 +52,6 @@ export function readSettings() {
     epochs: whole("epochs", 1, 1000),
     seed: whole("seed", 0, 4294967295),
     shuffle_labels: $("shuffle-labels").checked,
+    augment: $("augment").checked,
   };
 }

@@ -6,6 +6,7 @@ export function createState() {
   return {
     training: false, // a training runs or is paused
     paused: false,
+    wants: null, // "pause" | "resume": clicked, the server has not answered yet (shown at once)
     live: false, // this connection has a network trained here (Save works)
     info: null, // the current training's "running" status: counts, source, parameter_count
     requested: null, // the settings of the last start sent, until its training runs
@@ -34,13 +35,20 @@ export function applyStatus(state, m) {
     state.dataset = { source: m.source, train: m.train, test: m.test, cached: true };
     if (m.engine) state.engine = m.engine;
   }
+  state.wants = null; // the server's word wins over what the page showed at the click
   state.paused = m.state === "paused";
   state.training = m.state === "running" || m.state === "paused";
+}
+
+/** What the page shows: paused (a Pause clicked, or the server says so) unless a Resume is
+ * on its way. While it shows paused nothing on the page moves. */
+export function shownPaused(state) {
+  return state.training && (state.wants ? state.wants === "pause" : state.paused);
 }
 
 /** The connection dropped: the server forgot the training and its network. */
 export function connectionLost(state) {
   const wasTraining = state.training;
-  Object.assign(state, { training: false, paused: false, live: false });
+  Object.assign(state, { training: false, paused: false, live: false, wants: null });
   return wasTraining;
 }

@@ -2,6 +2,7 @@
 // work, the progress bar, and which data and engine train.
 
 import { count, num, percent } from "../common/format.js";
+import { shownPaused } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,7 +14,7 @@ export function say(text, isError = false) {
 export function showButtons(state) {
   $("train").textContent = state.training ? "↺ Restart" : "▶ Train";
   $("pause").disabled = !state.training;
-  $("pause").textContent = state.paused ? "▶ Resume" : "❚❚ Pause";
+  $("pause").textContent = shownPaused(state) ? "▶ Resume" : "❚❚ Pause";
   $("stop").disabled = !state.training;
   $("save").disabled = !state.live;
 }
@@ -34,15 +35,16 @@ export function showDataSource(state) {
 export function showProgress(state) {
   const s = state.lastStep;
   if (!state.training) return;
+  const paused = shownPaused(state);
   if (!state.info || !s) {
-    if (state.paused) say("paused: press Resume to go on"); // paused before its first step
+    if (paused) say("paused: press Resume to go on"); // paused before its first step
     return;
   }
   const total = state.info.epochs * state.info.train;
   $("progress-bar").style.width = `${Math.min(100, (100 * s.samples_seen) / total)}%`;
   const e = state.lastEval;
   const accuracy = e && e.test_accuracy !== null ? ` · test accuracy ${percent(e.test_accuracy)}` : "";
-  say(`${state.paused ? "paused" : "training"}: epoch ${s.epoch.toFixed(2)} / ${state.info.epochs} · ` +
+  say(`${paused ? "paused" : "training"}: epoch ${s.epoch.toFixed(2)} / ${state.info.epochs} · ` +
     `step ${count(s.step)} · batch cost ${num(s.cost, 3)}${accuracy}`);
 }
 
