@@ -18,6 +18,8 @@ SIZES = (784, 16, 16, 10)
 #: samples trained between evaluations: gdviz evaluates after every epoch of the
 #: 4,000-digit offline sample (and every ``eval_every`` steps), DESIGN.md's yardstick
 EVAL_SAMPLES = 4000
+#: the training digits an evaluation's gradient sizes are taken on (as app.mnist.training)
+GRADIENT_SAMPLES = 1000
 
 
 def initial_parameters(seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -86,9 +88,11 @@ def torch_epoch_factory(seed: int = 0, threads: int | None = None, evaluation=No
 
     As DESIGN.md judges speed: PyTorch on the CPU with its default threads (``threads``
     to pin them) and, when ``evaluation`` = (x_train_part, y_train_part, x_test, y_test)
-    is given, an evaluation per EVAL_SAMPLES samples trained (the costs on both parts and
-    the test accuracy: what gdviz's ``eval`` message carries), as gdviz makes one after
-    every epoch of the 4,000-digit offline sample.
+    is given, an evaluation per EVAL_SAMPLES samples trained, as gdviz makes one after
+    every epoch of the 4,000-digit offline sample, of what gdviz's ``eval`` message
+    carries: the costs on both parts, the test accuracy, the confusion matrix and each
+    layer's ‖∂C/∂b‖ on the first GRADIENT_SAMPLES training digits (autograd.grad of the
+    biases alone, PyTorch's cheapest way to them).
     """
     import torch
 
@@ -105,14 +109,21 @@ def torch_epoch_factory(seed: int = 0, threads: int | None = None, evaluation=No
     model = torch.nn.Sequential(*layers)
     parts = [torch.from_numpy(np.array(a, dtype=np.float32)) for a in evaluation or ()]
 
-    def evaluate() -> tuple[float, float, float]:
+    bias_parameters = [layer.bias for layer in layers if isinstance(layer, torch.nn.Linear)]
+
+    def evaluate() -> tuple[float, float, float, list, list[float]]:
+        x_part, y_part, x_test, y_test = parts
         with torch.no_grad():
-            x_part, y_part, x_test, y_test = parts
             train_cost = ((model(x_part) - y_part) ** 2).sum(dim=1).mean()
             out = model(x_test)
             test_cost = ((out - y_test) ** 2).sum(dim=1).mean()
-            accuracy = (out.argmax(dim=1) == y_test.argmax(dim=1)).float().mean()
-            return float(train_cost), float(test_cost), float(accuracy)
+            truth, read = y_test.argmax(dim=1), out.argmax(dim=1)
+            accuracy = (read == truth).float().mean()
+            confusion = torch.bincount(truth * 10 + read, minlength=100).reshape(10, 10)
+        xg, yg = x_part[:GRADIENT_SAMPLES], y_part[:GRADIENT_SAMPLES]
+        cost = ((model(xg) - yg) ** 2).sum(dim=1).mean()
+        norms = [float(g.norm()) for g in torch.autograd.grad(cost, bias_parameters)]
+        return float(train_cost), float(test_cost), float(accuracy), confusion.tolist(), norms
 
     def run(x, y, batch_size, lr):
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
