@@ -54,9 +54,10 @@ FRAME = 1 / 60  # seconds: at most ~60 steps messages a second per run
 COMPUTE_BUDGET = 0.008
 # An acking client gets frames back to back at full speed (no sleeping between them),
 # so they can be short: a `set` then shows after a few ms of steps, not a frame's worth.
-# In a Chromium tab (python -m benchmarks.browser_stream, A/B in turns on a busy machine)
-# 1 ms against 2 ms halved the `set` round trip's median (16 → 8 ms) at the same rate.
-ACKED_COMPUTE_BUDGET = 0.001
+# In a Chromium tab (python -m benchmarks.browser_stream, A/B in turns) 1 ms against 2 ms
+# halved the `set` round trip's median (16 → 8 ms), 0.5 ms took it to ~5 ms, each at the
+# same rate (~340k steps/s); 0.25 ms gained nothing more.
+ACKED_COMPUTE_BUDGET = 0.0005
 MAX_FRAME_GAP = 0.1  # a late frame never turns into more than 0.1 s worth of steps
 CHUNK = 512  # steps per run per turn when runs share the budget (round robin)
 MAX_PENDING = 100_000  # "step" requests queued per paused run
