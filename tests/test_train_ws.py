@@ -91,6 +91,25 @@ def test_set_pause_resume_stop(client, mnist):
         assert messages[-1]["message"] == "stopped by the user"
 
 
+@pytest.mark.parametrize("batch", [10, 200])
+def test_after_the_paused_status_no_step_comes(client, mnist, batch):
+    """The training thread says "paused" once the steps it took before the pause are
+    posted: a page that sees the status never sees a step after it (until it resumes)."""
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "epochs": 500, "batch_size": batch})
+        for _ in range(3):
+            receive(ws, lambda m: m["type"] == "progress")
+            ws.send_json({"type": "pause"})
+            receive(ws, status("paused"))
+            ws.send_json({"type": "save"})  # a round trip: all the server had made is here
+            after = receive(ws, lambda m: m["type"] == "saved")
+            assert not [m for m in after if m["type"] == "progress"], "a step after the pause"
+            ws.send_json({"type": "resume"})
+            receive(ws, status("running"))
+        ws.send_json({"type": "stop"})
+        receive(ws, status("stopped"))
+
+
 def test_classify_live_then_save_then_the_api_uses_it(client, mnist):
     with client.websocket_connect("/ws/train") as ws:
         ws.send_json({"type": "classify", **drawing(mnist)})

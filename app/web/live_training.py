@@ -37,7 +37,7 @@ from app.mnist.model_store import save_network
 from app.mnist.network import Network
 from app.mnist.training import Snapshot, Trainer, first_layer_images
 
-__all__ = ["LiveTraining", "network_from", "weights_message"]
+__all__ = ["PAUSED", "LiveTraining", "network_from", "weights_message"]
 
 CHUNK_SECONDS = 0.012  # training time per chunk: about one frame
 WEIGHTS_EVERY = 0.25  # seconds between weight images
@@ -47,6 +47,9 @@ WAKE = 0.05  # seconds a waiting training thread sleeps before looking at its fl
 
 #: what the training thread calls with its messages; returns an event set when there is room
 Post = Callable[[list[dict]], threading.Event]
+#: the status the training thread posts once it has stopped for a pause: it comes after the
+#: progress of every step taken before it, so a page that sees it sees nothing move after
+PAUSED = {"type": "status", "state": "paused"}
 
 
 class LiveTraining:
@@ -162,14 +165,19 @@ class LiveTraining:
             self.path.record(snapshot.step, snapshot.flat)
             post([{"type": "eval", **self._remember(trainer.evaluate_snapshot, snapshot)}])
 
+        paused_told = False
         while not trainer.done and not self.stopped.is_set():
             while evaluations and evaluations[0].done():
                 evaluations.popleft().result()  # re-raises a bug in an evaluation
             while grants and grants[0].is_set():
                 grants.popleft()
             if not self.running.is_set():
+                if not paused_told:  # after every step made before the pause, never before one
+                    post([PAUSED])
+                    paused_told = True
                 self.running.wait(WAKE)  # paused
                 continue
+            paused_told = False
             if len(grants) > 1:  # the client is behind: the latest post may wait, no more
                 self.held.set()
                 grants[0].wait(WAKE)

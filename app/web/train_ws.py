@@ -28,7 +28,7 @@ from app.mnist.model_store import ModelFileError, load_saved_network
 from app.mnist.training import TrainConfig, Trainer
 from app.settings import Settings, SettingsError
 from app.web.connection import Connection, app_state
-from app.web.live_training import LiveTraining, network_from, weights_message
+from app.web.live_training import PAUSED, LiveTraining, network_from, weights_message
 from app.web.train_schemas import (
     MAX_CLASSIFY_BYTES,
     Classify,
@@ -140,7 +140,10 @@ class TrainConnection(Connection):
     def _on_pause(self, message) -> None:
         if self._is_training() and self.running.is_set():
             self.running.clear()
-            self._status("paused")
+            if self.live is None:  # still loading: no training thread to say it
+                self._status("paused")
+            # otherwise the training thread says "paused" once its current chunk's steps
+            # are posted (live_training.PAUSED): nothing it made before then comes after
 
     def _on_resume(self, message) -> None:
         if self._is_training() and not self.running.is_set():
@@ -261,8 +264,13 @@ class TrainConnection(Connection):
         loop = asyncio.get_running_loop()
 
         def post(messages: list[dict]) -> threading.Event:
-            # stopped meanwhile: nothing may follow the "stopped" status
-            return self.post_from_thread(loop, messages, accept=lambda: not live.stopped.is_set())
+            def accept() -> bool:
+                if live.stopped.is_set():  # nothing may follow the "stopped" status
+                    return False
+                # a "paused" overtaken by a resume (its "running" is out already) is stale
+                return not (messages == [PAUSED] and self.running.is_set())
+
+            return self.post_from_thread(loop, messages, accept=accept)
 
         thread = _start_thread(loop, lambda: live.train(post), "gdviz-training")
         try:
