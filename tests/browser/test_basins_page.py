@@ -4,27 +4,12 @@ import math
 
 import pytest
 
+from tests.browser.plotting import contour_pixels, wait
+
 pytestmark = pytest.mark.browser
 
 STATE = "window.gdviz.state"
 BASINS = "window.gdviz.basins"
-
-
-def wait(page, condition, timeout=15_000):
-    page.wait_for_function(condition, timeout=timeout)
-
-
-def to_pixels(page, x, y):
-    """Page coordinates of the data point (x, y) on the contour plot."""
-    return page.evaluate(
-        """([x, y]) => {
-            const gd = document.getElementById('contour');
-            const box = gd.getBoundingClientRect();
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-            return [box.left + xa._offset + xa.c2p(x), box.top + ya._offset + ya.c2p(y)];
-        }""",
-        [x, y],
-    )
 
 
 def watch_status(page):
@@ -72,7 +57,7 @@ def test_basin_map_toggles_recomputes_and_launches_runs(live_server, page, scree
 
     # a cell near a minimum is that minimum's colour; the run from it really ends there
     mx, my = shown["minima"][2]
-    px, py = to_pixels(page, mx + 0.4, my + 0.3)
+    px, py = contour_pixels(page, mx + 0.4, my + 0.3)
     page.mouse.click(px, py)
     wait(page, f"{STATE}.runs[0].state === 'converged'", timeout=30_000)
     run = page.evaluate(f"{STATE}.runs[0]")
@@ -107,7 +92,7 @@ def test_basin_map_toggles_recomputes_and_launches_runs(live_server, page, scree
     assert page.locator("#basins-status").is_hidden()
 
     # off, a click adds a run again
-    px, py = to_pixels(page, -3.0, 3.5)
+    px, py = contour_pixels(page, -3.0, 3.5)
     page.mouse.click(px, py)
     wait(page, f"{STATE}.runs.length === 2")
 

@@ -5,6 +5,8 @@ import math
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.plotting import contour_pixels, wait
+
 pytestmark = pytest.mark.browser
 
 STATE = "window.gdviz.state"
@@ -13,23 +15,6 @@ SE_MINIMUM = (3.584428340330, -1.848126526964)  # Himmelblau's, below the droppe
 
 def steps(page, run=0):
     return page.evaluate(f"{STATE}.runs[{run}].steps")
-
-
-def wait(page, condition, timeout=10_000):
-    page.wait_for_function(condition, timeout=timeout)
-
-
-def to_pixels(page, x, y):
-    """Page coordinates of the data point (x, y) on the contour plot."""
-    return page.evaluate(
-        """([x, y]) => {
-            const gd = document.getElementById('contour');
-            const box = gd.getBoundingClientRect();
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-            return [box.left + xa._offset + xa.c2p(x), box.top + ya._offset + ya.c2p(y)];
-        }""",
-        [x, y],
-    )
 
 
 def trace(page, plot, index):
@@ -97,8 +82,8 @@ def test_lab_page_end_to_end(live_server, page, screenshot_dir):
     assert math.hypot(now["x"][0] - last["x"], now["y"][0] - last["y"]) < 0.5
 
     # drag the start marker: the run restarts from where it is dropped
-    sx, sy = to_pixels(page, -0.5, -0.5)
-    tx, ty = to_pixels(page, 2.0, -3.0)
+    sx, sy = contour_pixels(page, -0.5, -0.5)
+    tx, ty = contour_pixels(page, 2.0, -3.0)
     page.mouse.move(sx, sy)
     page.mouse.down()
     page.mouse.move(tx, ty, steps=8)
@@ -123,7 +108,7 @@ def test_lab_page_end_to_end(live_server, page, screenshot_dir):
     assert min(cost["y"]) < 1e-10
 
     # click empty ground: a second run starts there, in its own colour in every plot
-    cx, cy = to_pixels(page, -3.0, 3.5)
+    cx, cy = contour_pixels(page, -3.0, 3.5)
     page.mouse.click(cx, cy)
     wait(page, f"{STATE}.runs.length === 2 && {STATE}.runs[1].steps.length > 5")
     second = steps(page, 1)[0]

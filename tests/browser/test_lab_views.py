@@ -9,15 +9,13 @@ import math
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.plotting import contour_pixels, plot_pixels, wait
+
 pytestmark = pytest.mark.browser
 
 STATE = "window.gdviz.state"
 NAMED = "((plot, name) => document.getElementById(plot).data.filter(t => t.name === name))"
 LINKS = "window.gdviz.views.links"
-
-
-def wait(page, condition, timeout=15_000):
-    page.wait_for_function(condition, timeout=timeout)
 
 
 def steps(page, run=0):
@@ -39,30 +37,6 @@ def ring(page, plot):
     shapes = page.evaluate(f"document.getElementById('{plot}').layout.shapes || []")
     (shape,) = [s for s in shapes if s.get("name") == "gdviz-mark"]
     return shape
-
-
-def contour_pixels(page, x, y):
-    return page.evaluate(
-        """([x, y]) => {
-            const gd = document.getElementById('contour');
-            const box = gd.getBoundingClientRect();
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-            return [box.left + xa._offset + xa.c2p(x), box.top + ya._offset + ya.c2p(y)];
-        }""",
-        [x, y],
-    )
-
-
-def cost_pixels(page, i, f):
-    return page.evaluate(
-        """([i, f]) => {
-            const gd = document.getElementById('cost');
-            const box = gd.getBoundingClientRect();
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-            return [box.left + xa._offset + xa.c2p(i), box.top + ya._offset + ya.c2p(f)];
-        }""",
-        [i, f],
-    )
 
 
 # Where Plotly's camera puts a point of the 3-D view on the screen (as its hover labels do).
@@ -141,14 +115,14 @@ def test_hover_links_contour_cost_and_3d(live_server, page, screenshot_dir):
     expect(page.locator("#readout")).to_be_hidden()
 
     # hover step 4 on the cost curve
-    page.mouse.move(*cost_pixels(page, 4, run[4]["f"]))
+    page.mouse.move(*plot_pixels(page, "cost", 4, run[4]["f"]))
     check_marks(page, 0, 4)
     page.mouse.move(5, 5)
 
     # on a log cost axis (f − f*, Himmelblau's f* = 0) hovering the curve finds the step too
     page.click("#log-cost")
     wait(page, "document.getElementById('cost').layout.yaxis.type === 'log'")
-    page.mouse.move(*cost_pixels(page, 12, run[12]["f"]))
+    page.mouse.move(*plot_pixels(page, "cost", 12, run[12]["f"]))
     check_marks(page, 0, 12)
     page.mouse.move(5, 5)
     page.click("#log-cost")
