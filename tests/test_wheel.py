@@ -102,7 +102,11 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 
 def test_the_wheel_carries_the_pages_and_their_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"app/templates/index.html", "app/templates/mnist.html"} <= names
+    assert {
+        "app/templates/index.html",
+        "app/templates/mnist.html",
+        "app/templates/curve.html",
+    } <= names
     assert {
         "app/static/favicon.svg",
         "app/static/lab/main.js",
@@ -119,7 +123,7 @@ def test_the_default_install_carries_no_compiler(venv):
 
 
 def test_both_labs_and_every_file_of_theirs_are_served(server, wheel):
-    for path in ("/", "/mnist", "/docs"):
+    for path in ("/", "/1d", "/mnist", "/docs"):
         status, content_type, body = fetch(server + path)
         assert status == 200 and content_type.startswith("text/html") and b"<html" in body.lower()
     status, content_type, body = fetch(server + "/vendor/plotly.min.js")
@@ -127,10 +131,23 @@ def test_both_labs_and_every_file_of_theirs_are_served(server, wheel):
     shipped = [n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("app/static/")]
     for name in shipped:  # every module the pages import, however deep, and every style
         assert fetch(server + "/" + name.removeprefix("app/"))[0] == 200, name
-    for page in ("/", "/mnist"):
+    for page in ("/", "/1d", "/mnist"):
         html = fetch(server + page)[2].decode()
         asked = [part.split('"')[0] for part in html.split('="/static/')[1:]]
         assert asked and all(f"app/static/{path}" in shipped for path in asked)
+
+
+def test_a_typed_formula_is_differentiated_by_the_installed_sympy(server):
+    request = urllib.request.Request(
+        server + "/api/formulas",
+        data=json.dumps({"formula": "x^2 + 3*y^2 - x*y"}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.loads(response.read())
+    assert body["hessian"] == [["2", "-1"], ["-1", "6"]]
+    grid = json.loads(fetch(server + "/api/surfaces/custom/grid?n=3&formula=x%5E2%2By%5E2")[2])
+    assert grid["z"][1][1] == 0.0 and grid["z"][0][0] == 50.0
 
 
 def test_a_descent_runs_over_the_socket(server):
