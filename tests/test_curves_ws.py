@@ -1,35 +1,15 @@
 """1-D curves over the wire: GET /api/curves, and /ws/descent runs on a "curve"."""
 
-import json
-
-import pytest
-
 from app.curves import CURVES
 from app.descent import DescentRun
-
-
-def strict_loads(text):
-    return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} on the wire: {text[:80]}"))
-
-
-def receive_until(ws, done, limit=100_000):
-    messages = []
-    for _ in range(limit):
-        message = strict_loads(ws.receive_text())
-        messages.append(message)
-        if done(message):
-            return messages
-    raise AssertionError(f"no end after {limit} messages")
+from tests.test_descent_ws import ENDED, is_status, receive_until, steps_of, strict_loads
 
 
 def ended(message):
-    return message["type"] == "status" and message["state"] in (
-        "converged", "diverged", "max_steps", "stopped"
-    )  # fmt: skip
+    return is_status(*ENDED)(message)
 
 
-def steps_of(messages):
-    return [s for m in messages if m["type"] == "steps" for s in m["steps"]]
+ended.ends_ok = True  # receive_until: an ending run is what is waited for
 
 
 def test_curves_are_listed(client):

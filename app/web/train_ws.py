@@ -25,6 +25,7 @@ from app.mnist.classify import classify
 from app.mnist.data import DataUnavailableError, load_mnist
 from app.mnist.evaluation import cell_mistakes
 from app.mnist.model_store import ModelFileError, load_saved_network
+from app.mnist.network import Network
 from app.mnist.training import TrainConfig, Trainer
 from app.settings import Settings, SettingsError
 from app.web.connection import Connection, app_state
@@ -165,18 +166,7 @@ class TrainConnection(Connection):
         self.put({"type": "saved", **saved})
 
     async def _on_classify(self, message: Classify) -> None:
-        network, by = None, "saved"
-        if self.live is not None:
-            # The parameters between two steps, never a network caught mid-update.
-            snapshot = await asyncio.wrap_future(self.live.snapshot())
-            network, by = network_from(self.live.trainer.network, snapshot), "live"
-        if network is None:
-            try:
-                network = await asyncio.to_thread(load_saved_network)
-            except ModelFileError as problem:
-                raise BadMessage(f"the saved network cannot be read: {problem}") from None
-        if network is None:
-            raise BadMessage("no network to ask yet: start training, or save a trained one")
+        network, by = await self._network_to_ask()
         try:
             canvas = message.canvas()
             result = await asyncio.to_thread(
@@ -211,12 +201,10 @@ class TrainConnection(Connection):
     async def _on_mistakes(self, message: Mistakes) -> None:
         """The live network's mistakes of one kind (else the saved network's), with the
         digits as base64 bytes and the network's probabilities for each."""
-        if self.live is not None:
-            snapshot = await asyncio.wrap_future(self.live.snapshot())
-            network, by = network_from(self.live.trainer.network, snapshot), "live"
-            data = self.live.trainer.data
+        live, (network, by) = self.live, await self._network_to_ask()
+        if by == "live":
+            data = live.trainer.data
         else:
-            network, by = await self._saved_network(), "saved"
             try:
                 data = await asyncio.to_thread(load_mnist)
             except (DataUnavailableError, SettingsError) as problem:
@@ -230,7 +218,15 @@ class TrainConnection(Connection):
         self.put({"type": "mistakes", "true": message.true, "predicted": message.predicted,
                   "by": by, "images": images, **found})  # fmt: skip
 
-    async def _saved_network(self):
+    async def _network_to_ask(self) -> tuple[Network, str]:
+        """(network, "live") — the live training's parameters between two steps, never a
+        network caught mid-update — or else (the saved network, "saved"); BadMessage if none."""
+        if self.live is not None:
+            snapshot = await asyncio.wrap_future(self.live.snapshot())
+            return network_from(self.live.trainer.network, snapshot), "live"
+        return await self._saved_network(), "saved"
+
+    async def _saved_network(self) -> Network:
         try:
             network = await asyncio.to_thread(load_saved_network)
         except ModelFileError as problem:
