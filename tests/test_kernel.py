@@ -86,6 +86,32 @@ def test_kernel_evaluation_equals_the_network_cost_and_accuracy(engine, activati
         np.testing.assert_array_equal(read, output.argmax(axis=1))
 
 
+@pytest.mark.parametrize(
+    ("activation", "cost"),  # step goes with the quadratic cost only (TrainConfig)
+    [("sigmoid", "quadratic"), ("sigmoid", "cross_entropy"), ("relu", "quadratic"),
+     ("relu", "cross_entropy"), ("step", "quadratic")],
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_evaluation_gives_the_bias_gradient_of_its_mean_cost(activation, cost, dtype):
+    """The gradient sizes the digit page plots come from an evaluation's forward pass: its
+    ∂C/∂b equals Network.backprop's over the same rows, in passes of any size (203 rows:
+    the passes' shares of the mean weighted by their rows), and the cost is unchanged."""
+    sizes = (20, 7, 5, 10)
+    network, x, y, _ = _problem(sizes, activation, cost, dtype, samples=203)
+    _, want, _ = network.backprop(x, y)
+    for block in (64, 5, 1000):
+        kernel = NumpyKernel(network, block)
+        got = [np.full(size, np.nan, dtype) for size in sizes[1:]]  # every entry written
+        with_gradient, _ = kernel.evaluate(x, y, bias_gradient=got)
+        alone, _ = kernel.evaluate(x, y)
+        assert with_gradient == alone
+        for layer, (g, w) in enumerate(zip(got, want, strict=True)):
+            scale = max(float(np.abs(w).max()), 1e-30)
+            assert np.abs(g - w).max() <= 50 * TOLERANCE[dtype] * scale, layer
+    if activation == "sigmoid":
+        assert all(np.abs(w).max() > 1e-3 for w in want)  # a gradient to tell right from wrong
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])

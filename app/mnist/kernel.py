@@ -236,17 +236,28 @@ class NumpyKernel:
     # -- evaluation ----------------------------------------------------------------
 
     def evaluate(
-        self, x: np.ndarray, onehot: np.ndarray, predicted: np.ndarray | None = None
+        self,
+        x: np.ndarray,
+        onehot: np.ndarray,
+        predicted: np.ndarray | None = None,
+        bias_gradient: list[np.ndarray] | None = None,
     ) -> tuple[float, float]:
         """(mean cost, accuracy) of the network on all of ``x`` against one-hot labels.
 
         In passes of ``block`` rows, read in place. The accuracy counts the rows whose
         largest output is the labelled digit; ``predicted`` (int64, one per row), when
         given, receives those digits (for a confusion matrix: no second forward pass).
-        Non-finite parameters make a NaN cost.
+        ``bias_gradient`` (one array per layer, output last), when given, receives
+        ∂C/∂b of the mean cost over all of ``x``, from the same forward pass: the deltas
+        alone, without the weight products (the 784-wide one is most of a backprop's
+        work), for the gradient sizes the digit page plots. Non-finite parameters make a
+        NaN cost.
         """
         n_all = len(x)
         cost, correct = 0.0, 0
+        if bias_gradient is not None:
+            for part in bias_gradient:
+                part.fill(0.0)
         for start in range(0, n_all, self.block):
             xs, ys = x[start : start + self.block], onehot[start : start + self.block]
             n = len(xs)
@@ -256,9 +267,21 @@ class NumpyKernel:
             if predicted is not None:
                 predicted[start : start + n] = read
             correct += int(np.count_nonzero(read == ys.argmax(axis=1)))
+            if bias_gradient is not None:
+                self._add_bias_gradient(b, n / n_all, bias_gradient)
         if not np.isfinite(self.network.flat).all():
             cost = np.nan
         return cost / max(n_all, 1), correct / max(n_all, 1)
+
+    def _add_bias_gradient(self, b: _Buffers, share: float, out: list[np.ndarray]) -> None:
+        """Add ``share`` × this pass's ∂C/∂b (its deltas are already of its mean cost) to out:
+        backprop's deltas, without the weight gradients (``b.acts`` is left as it was)."""
+        weights, acts, deltas, primes = self.network.weights, b.acts, b.deltas, b.primes
+        for layer in range(len(weights) - 1, -1, -1):
+            out[layer] += share * np.dot(b.ones, deltas[layer])
+            if layer:
+                back = np.dot(deltas[layer], weights[layer], out=deltas[layer - 1])
+                back *= self._hidden_prime(acts[layer - 1], primes[layer - 1])
 
 
 def _sigmoid(z: np.ndarray, half: np.ndarray) -> np.ndarray:
