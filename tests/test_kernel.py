@@ -68,21 +68,21 @@ def test_kernel_gradient_and_cost_equal_backprop(engine, activation, cost, dtype
         np.testing.assert_allclose(grad, want, rtol=0, atol=TOLERANCE[dtype] * scale)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_kernel_evaluation_equals_the_network_cost_and_accuracy(engine, activation, cost, dtype):
+def test_an_evaluation_equals_the_network_cost_and_accuracy(activation, cost, dtype):
+    """Evaluations run on the NumPy kernel whatever the training engine (app.mnist.training)."""
     network, x, y, _ = _problem((20, 7, 10), activation, cost, dtype, samples=203)
     want_cost, output = network.cost_and_output(x, y)
     want_accuracy = np.mean(output.argmax(axis=1) == y.argmax(axis=1))
     assert 0.05 < want_accuracy < 0.95  # a test that can tell right from wrong rows
     for block in (64, 5, 1000):  # 203 rows: the last pass short, or all in one
-        got_cost, accuracy = kernel_for(engine, network, block).evaluate(x, y)
+        got_cost, accuracy = NumpyKernel(network, block).evaluate(x, y)
         assert got_cost == pytest.approx(want_cost, rel=TOLERANCE[dtype])
         assert accuracy == want_accuracy
         read = np.full(len(x), -1, np.int64)  # every row's digit, for a confusion matrix
-        kernel_for(engine, network, block).evaluate(x, y, read)
+        NumpyKernel(network, block).evaluate(x, y, read)
         np.testing.assert_array_equal(read, output.argmax(axis=1))
 
 
@@ -134,27 +134,30 @@ def test_the_gradient_matches_finite_differences(engine, activation, cost):
 @NUMBA
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_numba_step_shared_by_two_threads_equals_backprop(activation, cost, dtype):
-    """From ``split_from`` rows a second thread takes the rows after the middle block
-    boundary: the two parts' gradients and costs add up to the whole batch's, step after
-    step (its buffers reused), and a non-finite parameter is still reported."""
+def test_the_numba_engine_takes_large_batches_to_blas_and_small_ones_to_its_loops(activation, cost):
+    """From ``blas_from`` rows a step runs on the NumPy kernel (bit for bit its result),
+    below on the compiled loops (to rounding); one kernel alternating between the two."""
+    from app.mnist.fast import loops
     from app.mnist.fast.kernel import NumbaKernel
 
-    network, x, y, rng = _problem((20, 7, 5, 4), activation, cost, dtype)
-    kernel = NumbaKernel(network, block=3, split_from=6)
-    grad = np.full_like(network.flat, np.nan)
-    for n in (9, 13, 6, 7, 9):
+    network, x, y, rng = _problem((20, 7, 5, 4), activation, cost, np.float32)
+    kernel = NumbaKernel(network, block=3, blas_from=6)
+    blas = NumpyKernel(network)
+    grad, want = np.full_like(network.flat, np.nan), np.zeros_like(network.flat)
+    for n in (9, 5, 6, 1, 13):
         rows = rng.permutation(50)[:n]
         got_cost, finite = kernel.backprop(x, y, rows, grad)
-        want_w, want_b, want_cost = network.backprop(x[rows], y[rows])
-        want = np.concatenate([a.ravel() for a in [*want_w, *want_b]])
-        assert finite
-        assert got_cost == pytest.approx(want_cost, rel=TOLERANCE[dtype])
-        np.testing.assert_allclose(grad, want, rtol=0, atol=TOLERANCE[dtype] * np.abs(want).max())
-    network.weights[1][0, 0] = np.nan
-    with np.errstate(all="ignore"):
-        assert not kernel.backprop(x, y, np.arange(9), grad)[1]
+        if n >= 6:
+            assert (got_cost, finite) == blas.backprop(x, y, rows, want)
+            np.testing.assert_array_equal(grad, want)
+        else:
+            expected = loops.backprop(x, y, rows, want, *kernel._state)
+            assert got_cost == pytest.approx(float(expected[0]), rel=1e-6)
+            np.testing.assert_array_equal(grad, want)
+        w_want, b_want, cost_want = network.backprop(x[rows], y[rows])
+        flat_want = np.concatenate([a.ravel() for a in [*w_want, *b_want]])
+        assert finite and got_cost == pytest.approx(cost_want, rel=TOLERANCE[np.float32])
+        np.testing.assert_allclose(grad, flat_want, atol=1e-5 * np.abs(flat_want).max())
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -172,7 +175,7 @@ def test_a_non_finite_parameter_is_reported_by_backprop_and_evaluation(
     with np.errstate(all="ignore"):
         cost, finite = kernel.backprop(x, y, np.arange(4), np.zeros_like(network.flat))
         assert not finite
-        assert not np.isfinite(kernel.evaluate(x, y)[0])
+        assert not np.isfinite(NumpyKernel(network).evaluate(x, y)[0])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -289,8 +292,7 @@ def test_without_numba_everything_trains_with_numpy_and_asking_for_numba_says_ho
 @NUMBA
 def test_a_numba_step_allocates_nothing():
     """Numba counts every allocation; a step makes only the one per array argument that
-    passing it from Python costs — no buffers: 9 at batch 4, and at batch 1000, which two
-    threads share, 21 (two calls of 9 arrays, then 3 to add the halves up)."""
+    passing it from Python costs — no buffers: 9 at batch 4 and at batch 100."""
     script = textwrap.dedent(
         """
         import numpy as np
@@ -302,8 +304,8 @@ def test_a_numba_step_allocates_nothing():
         x = np.random.default_rng(0).random((3000, 784), dtype=np.float32)
         y = np.eye(10, dtype=np.float32)[np.arange(3000) % 10]
         rows = np.random.default_rng(1).permutation(3000)
-        kernel.backprop(x, y, rows[:1000], grad)
-        for n in (1000, 4):
+        kernel.backprop(x, y, rows[:100], grad)
+        for n in (100, 4):
             before = rtsys.get_allocation_stats().alloc
             kernel.backprop(x, y, rows[:n], grad)
             print(rtsys.get_allocation_stats().alloc - before)
@@ -313,7 +315,7 @@ def test_a_numba_step_allocates_nothing():
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["21", "9"]
+    assert done.stdout.split() == ["9", "9"]
 
 
 @NUMBA
@@ -325,9 +327,8 @@ def test_after_warm_up_a_training_on_the_stored_digits_compiles_nothing(mnist):
     from app.mnist.training import TrainConfig, Trainer
 
     warm_up("numba", background=False)
-    compiled = (len(loops.backprop.signatures), len(loops.evaluate.signatures))
+    compiled = len(loops.backprop.signatures)
     trainer = Trainer(TrainConfig(epochs=1, batch_size=100), mnist, engine="numba")
     trainer.run(3)
-    trainer.evaluate()
     assert not mnist.x_train.flags.writeable  # the case this guards
-    assert (len(loops.backprop.signatures), len(loops.evaluate.signatures)) == compiled
+    assert len(loops.backprop.signatures) == compiled

@@ -3,11 +3,13 @@
 Like pandas' ``engine="numba"``: the NumPy engine (app.mnist.kernel) is always
 there and is the reference; the Numba engine (app.mnist.fast) is an optional
 accelerator, ``pip install "gdviz[fast]"``, chosen by ``"auto"`` when Numba
-imports. Both kernels offer the same two calls::
+imports and the batch is small. Both kernels offer the same call::
 
     kernel = make_kernel(network, resolve_engine("auto"))
     cost, finite = kernel.backprop(x, onehot, rows, grad)  # grad laid out as network.flat
-    cost, accuracy = kernel.evaluate(x, onehot)
+
+Evaluations (forward passes over 1,000 rows at a time, where BLAS is as fast as the
+loops) run on NumPy for both (``NumpyKernel.evaluate``).
 
 Only app.mnist.fast imports Numba, and only when its engine is asked for.
 """
@@ -35,18 +37,14 @@ __all__ = [
 
 ENGINES = ("numpy", "numba")
 NEEDS_NUMBA = 'GDVIZ_ENGINE=numba needs Numba: pip install "gdviz[fast]"'
-#: From this batch size on "auto" picks NumPy: seconds per 60,000 samples headless,
-#: NumPy against Numba (python -m benchmarks): 0.072 vs 0.082 at 128, 0.051 vs 0.080
-#: at 1000, where BLAS's 784-wide products outrun the compiled loops.
+#: From this batch size on BLAS's 784-wide products outrun the compiled loops: "auto"
+#: picks NumPy, and the Numba engine runs these steps on the NumPy kernel. Seconds per
+#: 60,000 samples headless, NumPy against the loops (python -m benchmarks): 0.072 vs
+#: 0.082 at 128, 0.051 vs 0.080 at 1000 (the loops shared by two threads).
 BLAS_FROM_BATCH = 128
 #: from this batch size on, the NumPy engine's 784-wide products run faster on two BLAS
 #: threads (at batch 10 one: waking a second costs more than it saves)
 BLAS_PAIR_FROM = 64
-#: from this batch size on, the Numba engine shares each step between two threads, half
-#: the rows each. The hand-off costs 20-200 µs (more when the other core is busy): at
-#: 128 rows it cost more than it saved (0.67-1.0x), from ~512 it pays (1.2-1.6x a step
-#: at 1000, A/B in turns)
-NUMBA_SPLIT_FROM = 512
 
 
 class Kernel(Protocol):
@@ -57,10 +55,6 @@ class Kernel(Protocol):
     def backprop(
         self, x: np.ndarray, onehot: np.ndarray, rows: np.ndarray, grad: np.ndarray
     ) -> tuple[float, bool]: ...
-
-    def evaluate(
-        self, x: np.ndarray, onehot: np.ndarray, predicted: np.ndarray | None = None
-    ) -> tuple[float, float]: ...
 
 
 def numba_available() -> bool:
@@ -99,10 +93,13 @@ def step_cores(engine: str, batch_size: int) -> int:
     """The cores one training step of ``engine`` keeps busy at this batch size (1 or 2).
 
     Where it is one, the other core is free for the evaluations (app.web.live_training
-    runs them there); where two, an evaluation beside the steps only fights them.
+    runs them there); where two, an evaluation beside the steps only fights them. The
+    compiled loops keep one core busy; BLAS (NumPy's steps, and the Numba engine's from
+    BLAS_FROM_BATCH) two from BLAS_PAIR_FROM rows.
     """
-    split_from = NUMBA_SPLIT_FROM if resolve_engine(engine) == "numba" else BLAS_PAIR_FROM
-    return 2 if batch_size >= split_from else 1
+    if resolve_engine(engine) == "numba" and batch_size < BLAS_FROM_BATCH:
+        return 1
+    return 2 if batch_size >= BLAS_PAIR_FROM else 1
 
 
 def make_kernel(network: Network, engine: str) -> Kernel:

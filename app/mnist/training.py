@@ -350,11 +350,9 @@ class Trainer:
 
 
 def _blas_threads(engine: str, batch_size: int) -> int:
-    """The BLAS threads a training wants. Numba's loops use no BLAS: one thread keeps
-    stray BLAS calls off the evaluating thread's core. NumPy's: as many as a step uses."""
-    if engine == "numpy":
-        return step_cores(engine, batch_size)
-    return 1
+    """The BLAS threads a training wants: as many as a step keeps busy. (Numba's loops use
+    no BLAS: one thread then keeps the evaluations' BLAS calls off the loops' core.)"""
+    return step_cores(engine, batch_size)
 
 
 _BLAS = None  # threadpoolctl's controller, found once: it searches the loaded libraries

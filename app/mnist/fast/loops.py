@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["backprop", "backprop_part", "evaluate", "finish"]
+__all__ = ["backprop"]
 
 _FLAGS = {"reassoc", "contract"}
 _jit = njit(cache=True, fastmath=_FLAGS, nogil=True)
@@ -223,41 +223,19 @@ def backprop(
 
     The rows go through in blocks as long as the buffers (``ident``): a block's
     input rows are read twice, by the first layer's product and by its weight
-    gradient, and in between they stay in the core's cache (3 MB of them at
-    batch 1000 would not). Return (cost, finite): finite is False when the cost
-    or any gradient entry is NaN or infinite — training has diverged.
+    gradient, and in between they stay in the core's cache. Return (cost, finite):
+    finite is False when the cost or any gradient entry is NaN or infinite —
+    training has diverged.
     """
-    n = rows.shape[0]
-    cost = backprop_part(
-        x, onehot, rows, n, grad, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor
-    )
-    cost /= n
-    return cost, np.isfinite(cost + _total(grad) + _total(flat))
-
-
-@_jit
-def backprop_part(
-    x, onehot, rows, n, grad, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor
-):
-    """These rows' share of the gradient of the mean cost over a batch of n rows, into grad;
-    return their summed cost. Two threads run two parts of one batch at once (``finish``)."""
-    block = ident.shape[0]
+    n, block = rows.shape[0], ident.shape[0]
     scale = grad.dtype.type(1.0 / n)
     grad[:] = 0
     cost = 0.0
-    for start in range(0, rows.shape[0], block):
+    for start in range(0, n, block):
         cost += _backprop_block(
             x, onehot, rows[start : start + block], flat, grad, layout, acts, deltas, ident,
             relu, cross_entropy, exp_floor, scale,
         )  # fmt: skip
-    return cost
-
-
-@_jit
-def finish(cost, n, grad, other, flat):
-    """Add the other part's gradient into grad; return (mean cost, finite) as ``backprop``."""
-    for k in range(grad.shape[0]):
-        grad[k] += other[k]
     cost /= n
     return cost, np.isfinite(cost + _total(grad) + _total(flat))
 
@@ -310,28 +288,3 @@ def _forward_to_output(x, rows, flat, layout, acts, deltas, ident, relu, exp_flo
             _dense(below, ident, _weights(flat, layout, layer), _biases(flat, layout, layer), Z)
         if layer < layers - 1:  # the layer's delta block is not yet in use: scratch
             _activate(Z, relu, exp_floor, _rows_of(deltas, layout, layer, n))
-
-
-@_jit
-def evaluate(
-    x, onehot, predicted, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor
-):
-    """(mean cost, number of rows whose largest output is the labelled digit) over all of x;
-    each row's largest output's index into ``predicted``."""
-    n, block, last = x.shape[0], ident.shape[0], layout.shape[0] - 1
-    scale = flat.dtype.type(1.0 / max(n, 1))
-    cost, correct = 0.0, 0
-    for start in range(0, n, block):
-        rows = ident[: min(block, n - start)]
-        m = rows.shape[0]
-        xs, ys = x[start : start + m], onehot[start : start + m]
-        _forward_to_output(xs, rows, flat, layout, acts, deltas, rows, relu, exp_floor)
-        out, d_out = _rows_of(acts, layout, last, m), _rows_of(deltas, layout, last, m)
-        cost += _output_and_cost(out, ys, rows, cross_entropy, exp_floor, scale, d_out)
-        for i in range(m):
-            read = np.argmax(out[i])
-            predicted[start + i] = read
-            correct += read == np.argmax(ys[i])
-    if not np.isfinite(_total(flat)):  # see _total: non-finite parameters make no cost
-        cost = np.nan
-    return cost / max(n, 1), correct
