@@ -51,7 +51,7 @@ def pen(canvas: np.ndarray, radius: int, thicker: bool) -> np.ndarray:
     return reduce(np.lib.stride_tricks.sliding_window_view(rows, side, axis=1), axis=-1)
 
 
-STYLES = {
+STYLES = {  # drawn as people draw; app.mnist.digits re-inks the unusual pens
     "drawn_centred": lambda x: on_canvas(x, 196, 42, 42),
     "drawn_large_in_a_corner": lambda x: on_canvas(x, 266, 0, 0),
     "drawn_small_off_centre": lambda x: on_canvas(x, 112, 150, 160),

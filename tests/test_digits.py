@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from app.mnist.classify import classify
-from app.mnist.digits import EmptyCanvasError, canvas_from_flat, preprocess
+from app.mnist.digits import (
+    STROKE_MEDIAN,
+    STROKE_USUAL,
+    EmptyCanvasError,
+    canvas_from_flat,
+    preprocess,
+    stroke_ratio,
+)
 from app.mnist.network import Network
 
 # Seven-segment glyphs: a test "handwriting" that can be drawn at any size and place.
@@ -163,7 +170,8 @@ def test_box_filter_matches_point_sampling(digit, placement):
     assert np.abs(ours - reference).mean() < 0.002
 
 
-def test_a_lopsided_digit_is_shifted_less_so_no_ink_is_cut_off():
+def test_a_lopsided_digit_is_shifted_less_so_no_ink_is_cut_off(monkeypatch):
+    monkeypatch.setattr("app.mnist.digits.STROKE_USUAL", (0.0, np.inf))  # never re-inked
     image = np.zeros((100, 100))
     image[10:30, 40:60] = 1.0  # a heavy head: the centre of mass sits near the top
     image[30:90, 49:51] = 1.0  # and a long thin tail
@@ -254,3 +262,46 @@ def test_classify_refuses_a_network_whose_outputs_are_not_finite():
     net.weights[0][:] = np.inf
     with pytest.raises(ValueError, match="not finite"):
         classify(net, 200, 200, draw(1).ravel().tolist())
+
+
+def test_the_usual_stroke_range_is_mnists_own(mnist):
+    """STROKE_USUAL and STROKE_MEDIAN are the 10th, 50th and 90th percentiles of the stored
+    digits' stroke ratios (each cropped to its ink), measured again here."""
+    from app.mnist.digits import INK
+
+    ratios = []
+    for x in mnist.x_train:
+        image = x.reshape(28, 28).astype(np.float64)
+        rows, cols = np.flatnonzero((image > INK).any(1)), np.flatnonzero((image > INK).any(0))
+        ratios.append(stroke_ratio(image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]))
+    low, median, high = np.percentile(ratios, [10, 50, 90])
+    assert low == pytest.approx(STROKE_USUAL[0], abs=0.005)
+    assert median == pytest.approx(STROKE_MEDIAN, abs=0.003)
+    assert high == pytest.approx(STROKE_USUAL[1], abs=0.005)
+
+
+def test_the_stroke_ratio_is_the_width_of_a_bar_over_its_length_and_ignores_size():
+    bar = np.zeros((100, 12))
+    bar[:, 1:11] = 1.0  # 10 wide, 100 long: 2·1000 / (2·100 + 2·10) / 100
+    assert stroke_ratio(bar) == pytest.approx(2 * 1000 / 220 / 100)
+    digit = draw(5)
+    assert stroke_ratio(np.kron(digit, np.ones((3, 3)))) == pytest.approx(stroke_ratio(digit))
+
+
+@pytest.mark.parametrize("pen", [-4, 5])
+def test_a_fat_or_fine_pen_is_re_inked_to_mnists_stroke(pen, monkeypatch):
+    """The same glyph drawn with a far thicker (grown by 2·pen pixels every way) or thinner
+    stroke (worn away by as many) comes out much nearer the usual drawing than it does
+    without re-inking."""
+    from app.mnist.digits import _square_filter
+
+    usual = draw(3, (200, 200), 20.0, 50.0, 160.0)
+    pick = np.maximum if pen > 0 else np.minimum
+    odd = _square_filter(usual, abs(pen) * 2, pick)
+    rows, cols = np.flatnonzero(odd.any(1)), np.flatnonzero(odd.any(0))
+    before = stroke_ratio(odd[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    assert not STROKE_USUAL[0] <= before <= STROKE_USUAL[1]  # a case the re-inking is for
+    reference, fixed = preprocess(usual), preprocess(odd)
+    monkeypatch.setattr("app.mnist.digits.STROKE_USUAL", (0.0, np.inf))  # as it was before
+    unfixed = preprocess(odd)
+    assert np.linalg.norm(fixed - reference) < 0.6 * np.linalg.norm(unfixed - reference)
