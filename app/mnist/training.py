@@ -169,11 +169,11 @@ class Trainer:
         # parameters' flat array, so one optimizer update moves them all.
         self._grad_flat = np.zeros_like(self.network.flat)
         # Network.backprop's mathematics without per-step allocations, on the engine.
-        # (evaluate() uses it too: never at the same time as a step)
         self._kernel = make_kernel(self.network, self.engine)
         # Evaluations run on NumPy whatever the engine: its forward pass also gives the
         # bias gradient (the gradient sizes), and BLAS's 784-wide products are as fast as
-        # the compiled loops' on one thread (faster on two) at 1,000 rows a pass.
+        # the compiled loops' on one thread (faster on two) at 1,000 rows a pass. On the
+        # NumPy engine it is the step's own kernel: evaluate() never runs during a step.
         self._evaluator = self._kernel if self.engine == "numpy" else NumpyKernel(self.network)
         self._snapshot_evaluator: NumpyKernel | None = None  # evaluate_snapshot's, on demand
         #: BLAS threads that ``threads()`` sets: what this engine and batch size run fastest on
