@@ -1,11 +1,12 @@
 """Training-time augmentation: each epoch sees every digit slightly moved, turned and re-inked.
 
 Why: MNIST's digits were all drawn with one kind of pen, then scaled to a 20×20
-box and centred (app.mnist.digits does the same to a drawing). What the
-preprocessing cannot undo is the person: a slanted hand, a fat marker or a fine
-pen, a digit not quite where its centre of mass says. A network that has only
-ever seen MNIST's pen misreads those; one that saw each digit a little shifted,
-rotated, scaled and thickened or thinned every epoch reads them
+box and centred (app.mnist.digits does the same to a drawing, and re-inks a pen far
+thicker or thinner than MNIST's to its median stroke). What the preprocessing
+cannot undo is the person: a slanted hand, strokes a little thicker or thinner
+than usual, a digit not quite where its centre of mass says. A network that has
+only ever seen MNIST's pen misreads some of those; one that saw each digit a little
+shifted, rotated, scaled and thickened or thinned every epoch reads more of them
 (``python -m benchmarks.drawn_digits`` measures both).
 
 Everything is vectorised over the digits, in chunks (bounded memory), in NumPy:
