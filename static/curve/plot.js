@@ -2,6 +2,8 @@
 // next step −lr·f′(x) as an arrow along x. Axes stay on the curve's domain and value range,
 // so a step that leaves the plot is marked at its edge instead of rescaling everything.
 
+import { plotAxes } from "../common/pointer.js";
+
 const ACCENT = "#f97316";
 const INK = "#111827";
 const FONT = { family: "system-ui, -apple-system, 'Segoe UI', sans-serif", size: 13 };
@@ -149,13 +151,6 @@ export function fmt(value, digits = 3) {
 
 /** The data x under a pointer event, or null outside the plot area. */
 export function pointerX(el, event) {
-  const layout = el._fullLayout;
-  if (!layout || !layout.xaxis) return null;
-  const box = el.getBoundingClientRect();
-  const xa = layout.xaxis;
-  const ya = layout.yaxis;
-  const px = event.clientX - box.left - xa._offset;
-  const py = event.clientY - box.top - ya._offset;
-  if (px < 0 || px > xa._length || py < 0 || py > ya._length) return null;
-  return xa.p2c(px);
+  const axes = plotAxes(el, event);
+  return axes && axes.xa.p2c(axes.px);
 }

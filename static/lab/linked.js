@@ -5,6 +5,7 @@
 // per frame however many events it fires.
 
 import { num } from "../common/format.js";
+import { plotAxes } from "../common/pointer.js";
 import { costShapeY, heightOf } from "./coords.js";
 import { inDomain } from "./field.js";
 import { drawnSteps } from "./paths.js";
@@ -269,19 +270,6 @@ export class LinkedViews {
 
 function empty() {
   return { x: [], y: [], text: [], color: "#111827" };
-}
-
-/** The pointer's place in a 2-D plot's pixel frame; null outside the plotting area. */
-function plotAxes(gd, e) {
-  const layout = gd._fullLayout;
-  if (!layout || !layout.xaxis || !layout.xaxis._length) return null;
-  const box = gd.getBoundingClientRect();
-  const xa = layout.xaxis;
-  const ya = layout.yaxis;
-  const px = e.clientX - box.left - xa._offset;
-  const py = e.clientY - box.top - ya._offset;
-  if (px < 0 || px > xa._length || py < 0 || py > ya._length) return null;
-  return { xa, ya, px, py };
 }
 
 function mark3dTrace(points) {
