@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from app.basins import basin_map
 from app.optimizers import POINT_OPTIMIZERS
 from app.web.descent_schemas import MAX_LR
-from app.web.surfaces_api import Bound, FormulaText, SurfaceName, _surface
+from app.web.surfaces_api import RouteSurface
 
 router = APIRouter(prefix="/api/surfaces", tags=["surfaces"])
 
@@ -44,7 +44,7 @@ class Basins(BaseModel):
 
 @router.get("/{name}/basins", response_model=Basins)
 def basins(
-    name: SurfaceName,
+    surface: RouteSurface,
     n: Annotated[
         int, Query(ge=BASIN_MIN, le=BASIN_MAX, description="starts per axis (2 to 200)")
     ] = BASIN_DEFAULT,
@@ -60,15 +60,9 @@ def basins(
     hyper: Annotated[
         str | None, Query(description='JSON object, torch\'s names: {"momentum": 0.9}')
     ] = None,
-    formula: FormulaText = None,
-    xmin: Bound = None,
-    xmax: Bound = None,
-    ymin: Bound = None,
-    ymax: Bound = None,
 ) -> Basins:
     """Run descent from every start of an n × n grid over the domain, as /ws/descent would
     (for ``custom``: the typed formula's surface over xmin…ymax, default ±5)."""
-    surface = _surface(name, formula, (xmin, xmax, ymin, ymax))
     if lr is not None and not math.isfinite(lr):
         raise HTTPException(422, f"lr must be a finite number, not {lr}")
     try:

@@ -11,7 +11,7 @@ import math
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from app.formula import FormulaError, formula_surface
@@ -72,18 +72,23 @@ class Grid(BaseModel):
     z: list[list[float | None]]
 
 
-def _surface(
-    name: str,
-    formula: str | None = None,
-    bounds: tuple[float | None, float | None, float | None, float | None] = (None,) * 4,
+def surface_of(
+    name: SurfaceName,
+    formula: FormulaText = None,
+    xmin: Bound = None,
+    xmax: Bound = None,
+    ymin: Bound = None,
+    ymax: Bound = None,
 ) -> Surface:
-    """A built-in surface, or for ``custom`` the surface of ``formula`` over the bounds given."""
+    """The route's surface (a dependency of every ``/{name}/…`` route): a built-in one, or
+    for ``custom`` the surface of ``formula`` over xmin…ymax (default ±5). A plain ``def``:
+    FastAPI runs it in its thread pool, as a long formula takes SymPy a second or two."""
     if name == "custom":
         if formula is None:
             raise HTTPException(422, "the custom surface needs its formula: ?formula=x^2+y^2")
         x0, x1, y0, y1 = (
             default if bound is None else bound
-            for bound, default in zip(bounds, (-5.0, 5.0, -5.0, 5.0), strict=True)
+            for bound, default in zip((xmin, xmax, ymin, ymax), (-5.0, 5.0, -5.0, 5.0), strict=True)
         )
         try:
             return formula_surface(formula, ((x0, x1), (y0, y1)))
@@ -95,6 +100,10 @@ def _surface(
         raise HTTPException(
             404, f"no surface called {name!r}; choose from {', '.join(SURFACES)}, or custom"
         ) from None
+
+
+#: a route parameter: the surface its path and query name (``surface_of``)
+RouteSurface = Annotated[Surface, Depends(surface_of)]
 
 
 def _check_coordinate(axis: str, value: float) -> None:
@@ -127,18 +136,8 @@ def list_surfaces() -> list[SurfaceInfo]:
 
 
 @router.get("/{name}/eval", response_model=Evaluation)
-def evaluate(
-    name: SurfaceName,
-    x: Coordinate,
-    y: Coordinate,
-    formula: FormulaText = None,
-    xmin: Bound = None,
-    xmax: Bound = None,
-    ymin: Bound = None,
-    ymax: Bound = None,
-) -> Evaluation:
+def evaluate(surface: RouteSurface, x: Coordinate, y: Coordinate) -> Evaluation:
     """f(x, y), the exact gradient (∂f/∂x, ∂f/∂y) and Hessian at one point."""
-    surface = _surface(name, formula, (xmin, xmax, ymin, ymax))
     _check_coordinate("x", x)
     _check_coordinate("y", y)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -170,22 +169,13 @@ def _hessian_at(surface: Surface, x: float, y: float) -> tuple[Pair, Pair] | Non
 
 
 @router.get("/{name}/grid", response_model=Grid)
-def sample_grid(
-    name: SurfaceName,
-    n: GridSize = GRID_DEFAULT,
-    formula: FormulaText = None,
-    xmin: Bound = None,
-    xmax: Bound = None,
-    ymin: Bound = None,
-    ymax: Bound = None,
-) -> Grid:
+def sample_grid(surface: RouteSurface, n: GridSize = GRID_DEFAULT) -> Grid:
     """f on an n × n grid over the surface's domain; z[j][i] = f(x[i], y[j]) as Plotly wants.
 
     A plain ``def``: FastAPI runs it in its thread pool, so a formula's grid (at most
     400 × 400 points of an expression of at most 200 characters) never blocks the
     event loop.
     """
-    surface = _surface(name, formula, (xmin, xmax, ymin, ymax))
     with np.errstate(all="ignore"):
         xs, ys, zs = grid(surface, n)
     if surface.name == "custom":  # holes where f is undefined: Plotly leaves them blank
