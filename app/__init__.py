@@ -1,3 +1,23 @@
-"""gdviz: a web-based gradient descent visualizer."""
+"""gdviz: a web-based gradient descent visualizer.
+
+One process-wide setting is made here, before anything imports NumPy (whose
+OpenBLAS reads it once, as it loads): ``OPENBLAS_THREAD_TIMEOUT``. After every
+product, OpenBLAS's idle worker threads spin for 2^28 CPU cycles (~0.1 s) before
+they sleep. A training at batch ≥ 64 runs its products on two threads, so the
+second core stayed busy the whole training, and ~0.1 s after it, spinning through
+every gap: the small operations between products, the waits for the page — taking
+the core from the event loop and from the browser drawing the page on the same
+machine (and, in ``python -m benchmarks``, from the next trainer measured: that
+made PyTorch's figures up to 1.7× slower than its own). 2^18 cycles (~0.1 ms) still
+spans the gaps inside one step (~60 µs), so the steps are as fast. A value the
+user sets wins.
+"""
+
+import os
 
 __version__ = "0.1.0"
+
+#: log2 of the CPU cycles an idle OpenBLAS thread spins before it sleeps (OpenBLAS: 28)
+OPENBLAS_SPIN = "18"
+
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", OPENBLAS_SPIN)

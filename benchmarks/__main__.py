@@ -65,10 +65,12 @@ async def _train_over_socket(url: str, batch: int, epochs: int, n_train: int) ->
 def end_to_end(batches, repeats: int, torch: bool, engines=ENGINES) -> dict:
     """Seconds per 60,000 samples trained over /ws/train, streaming and evaluation included.
 
-    One server per engine (``GDVIZ_ENGINE``), both up at once (an idle one costs
-    nothing). PyTorch, with its default threads and an evaluation per 4,000 samples
-    (DESIGN.md's yardstick), trains in turns with them (a training of each, then again),
-    so that its ratios compare runs made at the same moment of a shared, noisy machine.
+    One server per engine (``GDVIZ_ENGINE``), both up at once. PyTorch, with its
+    default threads and an evaluation per 4,000 samples (DESIGN.md's yardstick), trains
+    in turns with them (a training of each, then again), so that its ratios compare runs
+    made at the same moment of a shared, noisy machine. Each run starts once every
+    server is idle: what a server does after its training (OpenBLAS threads spinning,
+    before app/__init__.py's setting, for ~0.1 s) would otherwise slow the next run.
     """
     from app.mnist.data import load_mnist
 
@@ -78,22 +80,31 @@ def end_to_end(batches, repeats: int, torch: bool, engines=ENGINES) -> dict:
     x, y, _ = training.epoch_data()
     results = {}
     with contextlib.ExitStack() as stack:
-        urls = {
-            engine: stack.enter_context(stream.running_server({"GDVIZ_ENGINE": engine}))
+        servers = {
+            engine: stack.enter_context(stream.server_process(env={"GDVIZ_ENGINE": engine}))
             for engine in engines
         }
+        urls = {engine: url for engine, (url, _) in servers.items()}
+        pids = [pid for _, pid in servers.values()]
         for batch in batches:
             runs = {}
             for engine, url in urls.items():
 
                 def over_socket(url: str = url, batch: int = batch) -> float:
+                    stream.wait_until_idle(*pids)
                     seconds = asyncio.run(_train_over_socket(url, batch, epochs, n_train))
                     return seconds * training.EPOCH / (epochs * n_train)
 
                 runs[f"{engine}_ws_s"] = over_socket
             if torch:
                 parts = training.evaluation_parts(data)
-                runs["torch_s"] = training.torch_trainer(x, y, batch, parts)
+                torch_run = training.torch_trainer(x, y, batch, parts)
+
+                def torch_after_idle(torch_run=torch_run) -> float:
+                    stream.wait_until_idle(*pids)
+                    return torch_run()
+
+                runs["torch_s"] = torch_after_idle
             results[batch] = training.interleaved_medians(runs, repeats)
     return results
 

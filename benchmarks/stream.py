@@ -62,24 +62,28 @@ def server_process(
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("gdviz serve did not start") from None
                 time.sleep(0.1)
-        _wait_until_idle(server.pid)
+        wait_until_idle(server.pid)
         yield f"ws://127.0.0.1:{port}", server.pid
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
-def _wait_until_idle(pid: int, timeout: float = 60.0) -> None:
-    """Wait for the server to finish its start-up work (it compiles or loads the training
-    kernel in a background thread): measuring steady-state speed, not start-up."""
-    stat = Path(f"/proc/{pid}/stat")
-    if not stat.exists():  # not Linux: a fixed pause instead
+def wait_until_idle(*pids: int, timeout: float = 60.0) -> None:
+    """Wait until these processes are idle: a server's start-up work (it compiles or loads
+    the training kernel in a background thread) or the tail of a training done, not
+    counted in the next measurement."""
+    stats = [Path(f"/proc/{pid}/stat") for pid in pids]
+    if not all(stat.exists() for stat in stats):  # not Linux: a fixed pause instead
         time.sleep(3)
         return
 
     def cpu_seconds() -> float:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = 0
+        for stat in stats:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     deadline, before = time.monotonic() + timeout, cpu_seconds()
     while time.monotonic() < deadline:
