@@ -8,9 +8,11 @@ second core stayed busy the whole training, and ~0.1 s after it, spinning throug
 every gap: the small operations between products, the waits for the page — taking
 the core from the event loop and from the browser drawing the page on the same
 machine (and, in ``python -m benchmarks``, from the next trainer measured: that
-made PyTorch's figures up to 1.7× slower than its own). 2^18 cycles (~0.1 ms) still
-spans the gaps inside one step (~60 µs), so the steps are as fast. A value the
-user sets wins.
+made PyTorch's figures up to 1.7× slower than its own). 2^22 cycles (~1.5 ms) spans
+the gaps inside a step and between steps, so the workers are awake whenever a
+product comes; 2^18 (~0.1 ms) was too short on a busy machine: workers asleep at
+every step, woken late, and a training's time spread out to 3× (python -m
+benchmarks). A value the user sets wins.
 """
 
 import os
@@ -18,6 +20,6 @@ import os
 __version__ = "0.1.0"
 
 #: log2 of the CPU cycles an idle OpenBLAS thread spins before it sleeps (OpenBLAS: 28)
-OPENBLAS_SPIN = "18"
+OPENBLAS_SPIN = "22"
 
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", OPENBLAS_SPIN)

@@ -131,35 +131,6 @@ def test_the_gradient_matches_finite_differences(engine, activation, cost):
         assert grad[index] == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-9)
 
 
-@NUMBA
-@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
-@pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
-def test_the_numba_engine_takes_large_batches_to_blas_and_small_ones_to_its_loops(activation, cost):
-    """From ``blas_from`` rows a step runs on the NumPy kernel (bit for bit its result),
-    below on the compiled loops (to rounding); one kernel alternating between the two."""
-    from app.mnist.fast import loops
-    from app.mnist.fast.kernel import NumbaKernel
-
-    network, x, y, rng = _problem((20, 7, 5, 4), activation, cost, np.float32)
-    kernel = NumbaKernel(network, block=3, blas_from=6)
-    blas = NumpyKernel(network)
-    grad, want = np.full_like(network.flat, np.nan), np.zeros_like(network.flat)
-    for n in (9, 5, 6, 1, 13):
-        rows = rng.permutation(50)[:n]
-        got_cost, finite = kernel.backprop(x, y, rows, grad)
-        if n >= 6:
-            assert (got_cost, finite) == blas.backprop(x, y, rows, want)
-            np.testing.assert_array_equal(grad, want)
-        else:
-            expected = loops.backprop(x, y, rows, want, *kernel._state)
-            assert got_cost == pytest.approx(float(expected[0]), rel=1e-6)
-            np.testing.assert_array_equal(grad, want)
-        w_want, b_want, cost_want = network.backprop(x[rows], y[rows])
-        flat_want = np.concatenate([a.ravel() for a in [*w_want, *b_want]])
-        assert finite and got_cost == pytest.approx(cost_want, rel=TOLERANCE[np.float32])
-        np.testing.assert_allclose(grad, flat_want, atol=1e-5 * np.abs(flat_want).max())
-
-
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("layer", [0, 1])
@@ -247,11 +218,11 @@ def test_warm_up_gets_the_engine_ready_then_calls_back(engine):
 
 def test_auto_takes_numba_when_it_imports_and_unknown_engines_are_refused():
     assert resolve_engine("auto") == ("numba" if numba_available() else "numpy")
-    assert resolve_engine("auto", batch_size=127) == resolve_engine("auto")
-    assert resolve_engine("auto", batch_size=128) == "numpy"  # BLAS beats the loops there
+    assert resolve_engine("auto", "relu") == resolve_engine("auto")
+    assert resolve_engine("auto", "step") == "numpy"  # the loops have no step
     assert resolve_engine("numpy") == "numpy"
     if numba_available():
-        assert resolve_engine("numba", batch_size=1000) == "numba"  # asked for: given
+        assert resolve_engine("numba") == "numba"  # asked for: given
     with pytest.raises(ValueError, match="unknown engine 'torch'"):
         resolve_engine("torch")
 

@@ -12,7 +12,7 @@ from app.mnist.engine import resolve_engine
 from app.mnist.kernel import NumpyKernel
 from app.mnist.model_store import load_metadata, load_network, load_saved_network
 from app.mnist.training import _one_hot
-from app.settings import SettingsError, settings
+from app.settings import SettingsError
 from app.web.app import create_app
 from app.web.live_training import MAX_EVALS_PENDING
 from app.web.train_schemas import train_messages
@@ -42,17 +42,18 @@ def drawing(mnist, k=0):
     return {"width": 280, "height": 280, "pixels": big.ravel().round(3).tolist()}
 
 
-# batch 20 evaluates on the evaluator thread; batch 200 (NumPy, two BLAS threads) in the
+# batch 20 evaluates on the evaluator thread; batch 200 on NumPy (two BLAS threads) in the
 # training thread between steps (LiveTraining.evaluates_aside): both must stream alike
-@pytest.mark.parametrize("batch", [20, 200])
-def test_training_streams_every_step_evals_and_weights(client, mnist, batch):
-    with client.websocket_connect("/ws/train") as ws:
+@pytest.mark.parametrize(("batch", "engine"), [(20, "auto"), (200, "numpy")])
+def test_training_streams_every_step_evals_and_weights(mnist, monkeypatch, batch, engine):
+    monkeypatch.setenv("GDVIZ_ENGINE", engine)
+    with TestClient(create_app()) as client, client.websocket_connect("/ws/train") as ws:
         ws.send_json({**SMALL, "batch_size": batch, "lr": 3.0})
         messages = receive(ws, status("finished"))
     running = next(m for m in messages if m["type"] == "status" and m["state"] == "running")
     per_epoch = 4000 // batch
     assert running["parameter_count"] == 13_002 and running["steps_per_epoch"] == per_epoch
-    assert running["engine"] == resolve_engine(settings().engine, batch)
+    assert running["engine"] == resolve_engine(engine)
     steps = [s for m in messages if m["type"] == "progress" for s in m["steps"]]
     assert [s["step"] for s in steps] == list(range(1, 2 * per_epoch + 1))
     assert steps[-1]["samples_seen"] == 8000 and steps[-1]["epoch"] == pytest.approx(2.0)

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from app.cli.progress import TqdmProgress
 from app.mnist.engine import resolve_engine, warm_up
-from app.mnist.training import FULL_BATCH, TrainConfig, Trainer
+from app.mnist.training import TrainConfig, Trainer
 from app.settings import settings
 
 __all__ = ["config_from_args", "run_train_command"]
@@ -65,8 +65,7 @@ def run_train_command(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     try:
-        batch = len(dataset.y_train) if config.batch_size == FULL_BATCH else config.batch_size
-        engine = resolve_engine(settings().engine, batch, config.activation)
+        engine = resolve_engine(settings().engine, config.activation)
     except ValueError as exc:
         print(f"gdviz train: {exc}", file=sys.stderr)
         return 2

@@ -3,7 +3,7 @@
 Like pandas' ``engine="numba"``: the NumPy engine (app.mnist.kernel) is always
 there and is the reference; the Numba engine (app.mnist.fast) is an optional
 accelerator, ``pip install "gdviz[fast]"``, chosen by ``"auto"`` when Numba
-imports and the batch is small. Both kernels offer the same call::
+imports. Both kernels offer the same call::
 
     kernel = make_kernel(network, resolve_engine("auto"))
     cost, finite = kernel.backprop(x, onehot, rows, grad)  # grad laid out as network.flat
@@ -37,11 +37,6 @@ __all__ = [
 
 ENGINES = ("numpy", "numba")
 NEEDS_NUMBA = 'GDVIZ_ENGINE=numba needs Numba: pip install "gdviz[fast]"'
-#: From this batch size on BLAS's 784-wide products outrun the compiled loops: "auto"
-#: picks NumPy, and the Numba engine runs these steps on the NumPy kernel. Seconds per
-#: 60,000 samples headless, NumPy against the loops (python -m benchmarks): 0.072 vs
-#: 0.082 at 128, 0.051 vs 0.080 at 1000 (the loops shared by two threads).
-BLAS_FROM_BATCH = 128
 #: from this batch size on, the NumPy engine's 784-wide products run faster on two BLAS
 #: threads (at batch 10 one: waking a second costs more than it saves)
 BLAS_PAIR_FROM = 64
@@ -66,21 +61,18 @@ def numba_available() -> bool:
     return True
 
 
-def resolve_engine(
-    requested: str = "auto", batch_size: int | None = None, activation: str | None = None
-) -> str:
+def resolve_engine(requested: str = "auto", activation: str | None = None) -> str:
     """The engine that will run: "numpy" or "numba".
 
-    "auto" picks Numba when it imports, for batches below ``BLAS_FROM_BATCH``: from
-    there on BLAS's products beat the compiled loops, so "auto" picks NumPy. The
+    "auto" picks Numba when it imports, at every batch size: over ``/ws/train`` its
+    loops on one core, with the evaluations and the server on the other, outran
+    BLAS's products on both cores from batch 10 to 1,000 (python -m benchmarks). The
     ``step`` activation always runs on NumPy: the compiled loops have no step, and a
     network of steps learns nothing (its gradient is 0), so there is nothing to speed up.
     """
     if activation == "step" and requested in ("auto", *ENGINES):
         return "numpy"
     if requested == "auto":
-        if batch_size is not None and batch_size >= BLAS_FROM_BATCH:
-            return "numpy"
         return "numba" if numba_available() else "numpy"
     if requested not in ENGINES:
         raise ValueError(f"unknown engine {requested!r} (choose from auto, {', '.join(ENGINES)})")
@@ -93,11 +85,11 @@ def step_cores(engine: str, batch_size: int) -> int:
     """The cores one training step of ``engine`` keeps busy at this batch size (1 or 2).
 
     Where it is one, the other core is free for the evaluations (app.web.live_training
-    runs them there); where two, an evaluation beside the steps only fights them. The
-    compiled loops keep one core busy; BLAS (NumPy's steps, and the Numba engine's from
-    BLAS_FROM_BATCH) two from BLAS_PAIR_FROM rows.
+    runs them there) and the server; where two, an evaluation beside the steps only
+    fights them. The compiled loops keep one core busy; NumPy's steps (BLAS) two from
+    BLAS_PAIR_FROM rows.
     """
-    if resolve_engine(engine) == "numba" and batch_size < BLAS_FROM_BATCH:
+    if resolve_engine(engine) == "numba":
         return 1
     return 2 if batch_size >= BLAS_PAIR_FROM else 1
 

@@ -135,7 +135,7 @@ class Trainer:
     for it). ``epoch`` in progress and evaluation records is the number of epochs
     done so far, as a fraction (``samples_seen / n_train``). ``engine`` names the
     training kernel (app.mnist.engine): "auto" takes Numba when it is installed and
-    the batch is small, NumPy otherwise; ``self.engine`` is the one that runs.
+    NumPy otherwise; ``self.engine`` is the one that runs.
     """
 
     def __init__(self, config: TrainConfig, data: Dataset, engine: str = "auto") -> None:
@@ -146,7 +146,7 @@ class Trainer:
         self.n_train = len(x_train)
         full = config.batch_size == FULL_BATCH
         self.batch_size = self.n_train if full else min(config.batch_size, self.n_train)
-        self.engine = resolve_engine(engine, self.batch_size, config.activation)
+        self.engine = resolve_engine(engine, config.activation)
         sizes = (x_train.shape[1], *config.hidden, N_CLASSES)
         self.network = Network(sizes, config.activation, config.cost, config.seed)
         self.optimizer = make_optimizer(config.optimizer, config.lr, config.hyper)

@@ -1,25 +1,21 @@
-"""The Numba engine: small batches' backprop in compiled loops (loops.py), buffers made once.
+"""The Numba engine: a mini-batch's backprop in compiled loops (loops.py), buffers made once.
 
 ``NumbaKernel`` does ``Network.backprop``'s mathematics in one compiled call per
 step that reads the batch's rows straight out of the training set and writes into
 buffers made once. It agrees with ``Network.backprop`` to rounding
-(tests/test_kernel.py), releases the GIL while it runs (so the server and the
-evaluations use the other core), and allocates nothing per step. From
-``BLAS_FROM_BATCH`` rows a step's work is in two 784-wide products, where BLAS on
-two threads outruns the loops (a step at batch 1,000: 0.61 ms, against 0.80 ms for
-the loops shared by two threads): those steps run on the NumPy kernel, so the
-engine is never the slower of the two. Evaluations always run on NumPy
-(app.mnist.training). Only this package imports Numba (``pip install
-"gdviz[fast]"``); app.mnist.engine picks it.
+(tests/test_kernel.py), releases the GIL while it runs, and allocates nothing per
+step. It keeps to one core at every batch size, and that is why it is the faster
+engine end to end even where BLAS on two threads computes a step faster (0.61 against
+~1.4 ms at batch 1,000): the other core is left to the evaluations (always on NumPy,
+app.mnist.training, in their own thread), the event loop and the page. Only this
+package imports Numba (``pip install "gdviz[fast]"``); app.mnist.engine picks it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from app.mnist.engine import BLAS_FROM_BATCH
 from app.mnist.fast import loops
-from app.mnist.kernel import NumpyKernel
 from app.mnist.network import _EXP_FLOOR, Network
 
 __all__ = ["BLOCK_ROWS", "NumbaKernel", "compile_kernels"]
@@ -29,20 +25,15 @@ BLOCK_ROWS = 64
 
 
 class NumbaKernel:
-    """Backprop for one network, in passes of ``block`` rows, without allocating; batches of
-    ``blas_from`` rows or more on the NumPy kernel."""
+    """Backprop for one network, in passes of ``block`` rows, without allocating."""
 
-    def __init__(
-        self, network: Network, block: int = BLOCK_ROWS, blas_from: int = BLAS_FROM_BATCH
-    ) -> None:
+    def __init__(self, network: Network, block: int = BLOCK_ROWS) -> None:
         if network.activation not in ("sigmoid", "relu"):
             raise ValueError(f"the Numba engine has no {network.activation!r} activation")
         self.network = network
         self.block = block
-        self.blas_from = blas_from
         self.layout = _layout(network.sizes, block)
         self._state = self._new_state()
-        self._blas = NumpyKernel(network)  # its buffers are made when a large batch comes
 
     def _new_state(self) -> tuple:
         """Every argument of the compiled loops after the data: parameters, layout, buffers
@@ -70,8 +61,6 @@ class NumbaKernel:
         (any number: they go through in blocks). ``finite`` is False once the cost,
         a gradient entry or a parameter is NaN or infinite.
         """
-        if len(rows) >= self.blas_from:
-            return self._blas.backprop(x, onehot, rows, grad)
         cost, finite = loops.backprop(x, onehot, rows, grad, *self._state)
         return float(cost), bool(finite)
 
