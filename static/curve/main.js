@@ -4,6 +4,7 @@
 import { escapeHtml, num } from "../common/format.js";
 import { lrToSlider, sliderToLr } from "../common/slider.js";
 import { Socket } from "../common/socket.js";
+import { transportActions } from "../common/transport.js";
 import { explainStep, recentSteps } from "./explain.js";
 import { drawCurve, pointerX, ranges } from "./plot.js";
 
@@ -139,19 +140,13 @@ async function loadCurve(name, start = null, lr = null) {
 
 const live = () => state.runState === "running" || state.runState === "paused";
 
-function togglePlay() {
-  if (!live()) return sendStart(false);
-  socket.send({ type: state.playing ? "pause" : "resume" });
-  state.playing = !state.playing;
-  schedule();
-}
-
-function stepOnce() {
-  if (!live()) return;
-  if (state.playing) socket.send({ type: "pause" });
-  state.playing = false;
-  socket.send({ type: "step", n: 1 });
-}
+const { togglePlay, stepOnce } = transportActions({
+  state,
+  socket,
+  live,
+  restart: () => sendStart(false),
+  redraw: schedule,
+});
 
 function moveBall(x) {
   state.start = x;

@@ -2,6 +2,7 @@
 // draw per animation frame with whatever steps arrived since the last one.
 
 import { Socket } from "../common/socket.js";
+import { transportActions } from "../common/transport.js";
 import { BasinMap } from "./basins.js";
 import { newSeed, runSeed, SCATTER_DEFAULT, scatterStarts } from "./scatter.js";
 import { fillSurfaces, showControls, showTransport, wireControls } from "./controls.js";
@@ -214,23 +215,16 @@ function clampToDomain(surface, [x, y]) {
 
 const live = () => state.runs.some((r) => r.state === "running" || r.state === "paused");
 
-function togglePlay() {
-  if (!state.surface) return;
-  if (!live()) {
-    sendStart(false); // every run has ended: run them again from their starts
-    return;
-  }
-  socket.send({ type: state.playing ? "pause" : "resume" });
-  state.playing = !state.playing;
-  schedule();
-}
+const transport = transportActions({
+  state,
+  socket,
+  live,
+  restart: () => sendStart(false),
+  redraw: schedule,
+});
 
-function stepOnce() {
-  if (!live()) return;
-  if (state.playing) socket.send({ type: "pause" });
-  state.playing = false;
-  socket.send({ type: "step", n: 1 });
-  schedule();
+function togglePlay() {
+  if (state.surface) transport.togglePlay();
 }
 
 function setLr(lr) {
@@ -396,7 +390,7 @@ async function main() {
     setSpeed,
     setLogCost,
     togglePlay,
-    stepOnce,
+    stepOnce: transport.stepOnce,
     reset: () => state.surface && sendStart(true),
   });
   $("basins").addEventListener("change", (e) => basins.toggle(e.target.checked, basinSettings()));
