@@ -4,9 +4,9 @@
 step that reads the batch's rows straight out of the training set and writes into
 buffers made once. It agrees with ``Network.backprop`` to rounding
 (tests/test_kernel.py), releases the GIL while it runs, and allocates nothing per
-step. It keeps to one core at every batch size, and that is why it is the faster
-engine end to end even where BLAS on two threads computes a step faster (0.61 against
-~1.4 ms at batch 1,000): the other core is left to the evaluations (always on NumPy,
+step. It keeps to one core at every batch size, which is why it keeps up end to
+end even where BLAS on two threads computes a step faster (0.61 against ~1.4 ms at
+batch 1,000): the other core is left to the evaluations (always on NumPy,
 app.mnist.training, in their own thread), the event loop and the page. Only this
 package imports Numba (``pip install "gdviz[fast]"``); app.mnist.engine picks it.
 """
