@@ -3,6 +3,7 @@
 
 import { escapeHtml, num } from "../common/format.js";
 import { lrToSlider, sliderToLr } from "../common/slider.js";
+import { perFrame } from "../common/frames.js";
 import { Socket } from "../common/socket.js";
 import { transportActions } from "../common/transport.js";
 import { explainStep, recentSteps } from "./explain.js";
@@ -29,6 +30,7 @@ const state = {
   error: "",
 };
 window.gdviz = { state }; // for tests and the curious
+const schedule = perFrame(frame); // frame(): below, hoisted
 
 const socket = new Socket("/ws/descent", onMessage, (status) => {
   if (status === "closed") state.error = "connection to the server lost: reconnecting…";
@@ -71,16 +73,8 @@ function onMessage(message) {
 
 // --- drawing ------------------------------------------------------------------------------------
 
-let frameRequested = false;
-
-function schedule() {
-  if (frameRequested) return;
-  frameRequested = true;
-  requestAnimationFrame(frame);
-}
 
 function frame() {
-  frameRequested = false;
   if (!state.grid) return;
   const ball = state.steps[state.steps.length - 1] || null;
   drawCurve($("curve"), { ...state, steps: state.steps });

@@ -1,6 +1,7 @@
 // The surface lab: the state table, what each control does, the server's messages, and one
 // draw per animation frame with whatever steps arrived since the last one.
 
+import { perFrame } from "../common/frames.js";
 import { Socket } from "../common/socket.js";
 import { transportActions } from "../common/transport.js";
 import { BasinMap } from "./basins.js";
@@ -40,6 +41,7 @@ const plots = new LabPlots({
   surface3d: $("surface3d"),
   cost: $("cost"),
 });
+const schedule = perFrame(frame); // frame(): below, hoisted
 const views = new Views(state, plots, { schedule, redraw: redrawAll, addRun });
 window.gdviz.views = views;
 const directional = new DirectionalView(
@@ -126,21 +128,13 @@ function receiveSteps(run, steps) {
 // --- drawing, once per animation frame ----------------------------------------------------
 
 let structural = false;
-let frameRequested = false;
 
 function redrawAll() {
   structural = true;
   schedule();
 }
 
-function schedule() {
-  if (frameRequested) return;
-  frameRequested = true;
-  requestAnimationFrame(frame);
-}
-
 function frame() {
-  frameRequested = false;
   if (plots.field && state.runs.length) {
     if (structural) plots.redraw(state.runs, state.focus);
     else plots.extend(state.runs, state.focus);
