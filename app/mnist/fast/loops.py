@@ -130,25 +130,27 @@ def _weight_gradient(src, rows, D, G, gb):
 
 
 @_jit
-def _backward_delta(D, W, A, relu, P):
-    """P = (D @ W)·f'(z) of the layer below, from its activations A: σ' = a(1−a), relu' = a > 0."""
-    n, n_out = D.shape
-    n_in = W.shape[1]
+def _transposed(W, scratch):
+    """W.T written into the front of ``scratch``, as a contiguous (inputs, outputs) array."""
+    n_out, n_in = W.shape
+    WT = scratch[: n_in * n_out].reshape((n_in, n_out))
+    for j in range(n_out):
+        for k in range(n_in):
+            WT[k, j] = W[j, k]
+    return WT
+
+
+@_jit
+def _prime(A, relu, P):
+    """P *= f'(z) of the layer below, from its activations A: σ' = a(1−a), relu' = a > 0."""
+    a, p = A.reshape(A.size), P.reshape(P.size)
     zero, one = P.dtype.type(0), P.dtype.type(1)
-    for i in range(n):
-        p = P[i]
-        p[:] = zero
-        for j in range(n_out):
-            d, w = D[i, j], W[j]
-            for k in range(n_in):
-                p[k] += d * w[k]
-        a = A[i]
-        if relu:
-            for k in range(n_in):
-                p[k] = p[k] if a[k] > zero else zero
-        else:
-            for k in range(n_in):
-                p[k] *= a[k] * (one - a[k])
+    if relu:
+        for k in range(p.shape[0]):
+            p[k] = p[k] if a[k] > zero else zero
+    else:
+        for k in range(p.shape[0]):
+            p[k] *= a[k] * (one - a[k])
 
 
 @_jit
@@ -217,13 +219,28 @@ def _output_and_cost(Z, onehot, rows, cross_entropy, exp_floor, scale, D):
 
 @_jit
 def backprop(
-    x, onehot, rows, grad, flat, layout, acts, deltas, ident, relu, cross_entropy, exp_floor
+    x,
+    onehot,
+    rows,
+    grad,
+    flat,
+    layout,
+    acts,
+    deltas,
+    ident,
+    scratch,
+    zeros,
+    relu,
+    cross_entropy,
+    exp_floor,
 ):
     """Gradient of the mean cost over samples x[rows] into grad (laid out like flat).
 
     The rows go through in blocks as long as the buffers (``ident``): a block's
     input rows are read twice, by the first layer's product and by its weight
-    gradient, and in between they stay in the core's cache. Return (cost, finite):
+    gradient, and in between they stay in the core's cache. ``scratch`` holds a
+    transposed weight matrix (as long as the largest beyond the first layer's),
+    ``zeros`` as many zeros as the widest hidden layer (a zero bias). Return (cost, finite):
     finite is False when the cost or any gradient entry is NaN or infinite —
     training has diverged.
     """
@@ -234,7 +251,7 @@ def backprop(
     for start in range(0, n, block):
         cost += _backprop_block(
             x, onehot, rows[start : start + block], flat, grad, layout, acts, deltas, ident,
-            relu, cross_entropy, exp_floor, scale,
+            scratch, zeros, relu, cross_entropy, exp_floor, scale,
         )  # fmt: skip
     cost /= n
     return cost, np.isfinite(cost + _total(grad) + _total(flat))
@@ -253,7 +270,21 @@ def _total(values):
 
 @_jit
 def _backprop_block(
-    x, onehot, rows, flat, grad, layout, acts, deltas, ident, relu, cross_entropy, exp_floor, scale
+    x,
+    onehot,
+    rows,
+    flat,
+    grad,
+    layout,
+    acts,
+    deltas,
+    ident,
+    scratch,
+    zeros,
+    relu,
+    cross_entropy,
+    exp_floor,
+    scale,
 ):
     """Add one block of rows' share of the gradient to grad; return its summed cost."""
     n, layers = rows.shape[0], layout.shape[0]
@@ -270,8 +301,12 @@ def _backprop_block(
         else:
             below = _rows_of(acts, layout, layer - 1, n)
             _weight_gradient(below, ident, D, G, gb)
+            # P = D @ W as a product with W.T, which _dense does 4 rows × 2 outputs at a
+            # time: half the time of a row-by-row loop over these 16-wide layers
             P = _rows_of(deltas, layout, layer - 1, n)
-            _backward_delta(D, _weights(flat, layout, layer), below, relu, P)
+            WT = _transposed(_weights(flat, layout, layer), scratch)
+            _dense(D, ident, WT, zeros[: WT.shape[0]], P)
+            _prime(below, relu, P)
     return cost
 
 
