@@ -72,8 +72,12 @@ def drawn_inputs(data) -> dict[str, np.ndarray]:
     }
 
 
-def measure(seeds: tuple[int, ...] = (0, 1, 2)) -> dict:
-    """Accuracies without and with augmentation, each the mean over ``seeds`` trainings."""
+def measure(seeds: tuple[int, ...] = (0, 1, 2, 3, 4, 5)) -> dict:
+    """Accuracies without and with augmentation, each the mean over ``seeds`` trainings.
+
+    Six: one training's test accuracy moves by ±1.5 points from seed to seed (88.6–92.8 %
+    augmented), so a mean of three still moved by ~1 point, as much as the effects measured.
+    """
     data = load_mnist()
     inputs = {"as_stored": data.x_test, **drawn_inputs(data)}
     results: dict = {"source": data.source, "test_digits": len(data.y_test), "seeds": len(seeds)}
