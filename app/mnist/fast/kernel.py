@@ -39,16 +39,17 @@ class NumbaKernel:
         """Every argument of the compiled loops after the data: parameters, layout, buffers
         (the identity rows' length is the block size) and the network's kind."""
         network, block = self.network, self.block
-        pairs = list(zip(network.sizes[1:-1], network.sizes[2:], strict=True)) or [(1, 1)]
         size = int(self.layout[-1, loops.A_AT]) + block * network.sizes[-1]
+        sizes = network.sizes
+        beyond_first = sum(a * b for a, b in zip(sizes[1:-1], sizes[2:], strict=True))
         return (
             network.flat,  # changed only in place, so this is always the current one
             self.layout,
             np.zeros(size, network.dtype),  # activations
             np.zeros(size, network.dtype),  # deltas
             np.arange(block, dtype=np.int64),
-            np.zeros(max(a * b for a, b in pairs), network.dtype),  # a transposed W
-            np.zeros(max(network.sizes[1:-1], default=1), network.dtype),  # a zero bias
+            np.zeros(max(beyond_first, 1), network.dtype),  # their weights, transposed
+            np.zeros(max(sizes[1:-1], default=1), network.dtype),  # a zero bias
             network.activation == "relu",
             network.cost_name == "cross_entropy",
             network.dtype.type(_EXP_FLOOR[network.dtype]),

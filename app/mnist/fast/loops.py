@@ -130,14 +130,25 @@ def _weight_gradient(src, rows, D, G, gb):
 
 
 @_jit
-def _transposed(W, scratch):
-    """W.T written into the front of ``scratch``, as a contiguous (inputs, outputs) array."""
-    n_out, n_in = W.shape
-    WT = scratch[: n_in * n_out].reshape((n_in, n_out))
-    for j in range(n_out):
-        for k in range(n_in):
-            WT[k, j] = W[j, k]
-    return WT
+def _transposed(scratch, layout, layer):
+    """The layer's W.T, a contiguous (inputs, outputs) array in ``scratch``: the layers from
+    the second on, one after another."""
+    at = 0
+    for below in range(1, layer):
+        at += layout[below, N_IN] * layout[below, N_OUT]
+    n_in, n_out = layout[layer, N_IN], layout[layer, N_OUT]
+    return scratch[at : at + n_in * n_out].reshape((n_in, n_out))
+
+
+@_jit
+def _transpose_weights(flat, layout, scratch):
+    """Every layer's W.T from the second on into ``scratch`` (once a step: W does not change
+    during one)."""
+    for layer in range(1, layout.shape[0]):
+        W, WT = _weights(flat, layout, layer), _transposed(scratch, layout, layer)
+        for j in range(W.shape[0]):
+            for k in range(W.shape[1]):
+                WT[k, j] = W[j, k]
 
 
 @_jit
@@ -238,15 +249,16 @@ def backprop(
 
     The rows go through in blocks as long as the buffers (``ident``): a block's
     input rows are read twice, by the first layer's product and by its weight
-    gradient, and in between they stay in the core's cache. ``scratch`` holds a
-    transposed weight matrix (as long as the largest beyond the first layer's),
-    ``zeros`` as many zeros as the widest hidden layer (a zero bias). Return (cost, finite):
+    gradient, and in between they stay in the core's cache. ``scratch`` receives the
+    weights of the layers after the first, transposed (as many numbers as they have),
+    ``zeros`` holds as many zeros as the widest hidden layer (a zero bias). Return (cost, finite):
     finite is False when the cost or any gradient entry is NaN or infinite —
     training has diverged.
     """
     n, block = rows.shape[0], ident.shape[0]
     scale = grad.dtype.type(1.0 / n)
     grad[:] = 0
+    _transpose_weights(flat, layout, scratch)
     cost = 0.0
     for start in range(0, n, block):
         cost += _backprop_block(
@@ -304,7 +316,7 @@ def _backprop_block(
             # P = D @ W as a product with W.T, which _dense does 4 rows × 2 outputs at a
             # time: half the time of a row-by-row loop over these 16-wide layers
             P = _rows_of(deltas, layout, layer - 1, n)
-            WT = _transposed(_weights(flat, layout, layer), scratch)
+            WT = _transposed(scratch, layout, layer)
             _dense(D, ident, WT, zeros[: WT.shape[0]], P)
             _prime(below, relu, P)
     return cost
