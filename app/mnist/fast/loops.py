@@ -230,21 +230,9 @@ def _output_and_cost(Z, onehot, rows, cross_entropy, exp_floor, scale, D):
 
 @_jit
 def backprop(
-    x,
-    onehot,
-    rows,
-    grad,
-    flat,
-    layout,
-    acts,
-    deltas,
-    ident,
-    scratch,
-    zeros,
-    relu,
-    cross_entropy,
-    exp_floor,
-):
+    x, onehot, rows, grad, flat, layout, acts, deltas, ident, scratch, zeros, relu,
+    cross_entropy, exp_floor,
+):  # fmt: skip
     """Gradient of the mean cost over samples x[rows] into grad (laid out like flat).
 
     The rows go through in blocks as long as the buffers (``ident``): a block's
@@ -282,22 +270,9 @@ def _total(values):
 
 @_jit
 def _backprop_block(
-    x,
-    onehot,
-    rows,
-    flat,
-    grad,
-    layout,
-    acts,
-    deltas,
-    ident,
-    scratch,
-    zeros,
-    relu,
-    cross_entropy,
-    exp_floor,
-    scale,
-):
+    x, onehot, rows, flat, grad, layout, acts, deltas, ident, scratch, zeros, relu,
+    cross_entropy, exp_floor, scale,
+):  # fmt: skip
     """Add one block of rows' share of the gradient to grad; return its summed cost."""
     n, layers = rows.shape[0], layout.shape[0]
     ident = ident[:n]
