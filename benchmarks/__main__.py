@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import platform
 import statistics
@@ -91,21 +92,15 @@ def end_to_end(batches, repeats: int, torch: bool, engines=ENGINES) -> dict:
             for engine, url in urls.items():
 
                 def over_socket(url: str = url, batch: int = batch) -> float:
-                    stream.wait_until_idle(*pids)
                     seconds = asyncio.run(_train_over_socket(url, batch, epochs, n_train))
                     return seconds * training.EPOCH / (epochs * n_train)
 
                 runs[f"{engine}_ws_s"] = over_socket
             if torch:
                 parts = training.evaluation_parts(data)
-                torch_run = training.torch_trainer(x, y, batch, parts)
-
-                def torch_after_idle(torch_run=torch_run) -> float:
-                    stream.wait_until_idle(*pids)
-                    return torch_run()
-
-                runs["torch_s"] = torch_after_idle
-            results[batch] = training.interleaved_medians(runs, repeats)
+                runs["torch_s"] = training.torch_trainer(x, y, batch, parts)
+            settle = functools.partial(stream.wait_until_idle, *pids)
+            results[batch] = training.interleaved_medians(runs, repeats, settle)
     return results
 
 

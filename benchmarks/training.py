@@ -134,17 +134,24 @@ def trainers(
     return runs
 
 
-def interleaved_medians(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+def interleaved_medians(
+    runs: dict[str, Callable[[], float]],
+    repeats: int,
+    settle: Callable[[], None] = lambda: None,
+) -> dict[str, float]:
     """Median of ``repeats`` timings of each, taken in turns (A B C A B C …) after a warm-up.
 
     In turns, so that a machine that slows down mid-run (shared, noisy) slows every
-    trainer alike and the ratios between them hold.
+    trainer alike and the ratios between them hold. ``settle()`` is called before every
+    run, untimed (waiting for servers to go idle).
     """
     times: dict[str, list[float]] = {name: [] for name in runs}
     for run in runs.values():
+        settle()
         run()  # warm-up
     for _ in range(repeats):
         for name, run in runs.items():
+            settle()
             times[name].append(run())
     return {name: statistics.median(values) for name, values in times.items()}
 
