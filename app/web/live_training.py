@@ -13,8 +13,10 @@ an event that is set once the client has room for more (app.web.connection).
   both cores busy (app.mnist.engine.step_cores) leaves none free: its evaluations
   run in the training thread between steps instead, which at batch 1,000 took an
   end-to-end training from ~95 ms to ~55 ms per 60,000 samples (threads fighting
-  for two cores cost more than the evaluations themselves).  ``evaluate_snapshot`` calls share
-  one network, so they all go to that one thread: the training's own and a save's.
+  for two cores cost more than the evaluations themselves; measured while OpenBLAS's
+  idle threads still spun ~0.1 s, app/__init__.py, and not since).
+  ``evaluate_snapshot`` calls share one network, so they all go to that one thread:
+  the training's own and a save's.
 - ``snapshot()`` is the only way to read the parameters from outside the training
   thread: taken at once while no chunk runs, otherwise by the training thread as
   soon as its chunk ends — never a copy torn between two steps.
