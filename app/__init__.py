@@ -1,7 +1,8 @@
 """gdviz: a web-based gradient descent visualizer.
 
-One process-wide setting is made here, before anything imports NumPy (whose
-OpenBLAS reads it once, as it loads): ``OPENBLAS_THREAD_TIMEOUT``. After every
+Two process-wide settings are made here, before anything imports NumPy or Numba
+(whose thread pools read them once, as they load). The first is
+``OPENBLAS_THREAD_TIMEOUT``. After every
 product, OpenBLAS's idle worker threads spin for 2^28 CPU cycles (~0.1 s) before
 they sleep. A training at batch ≥ 64 runs its products on two threads, so the
 second core stayed busy the whole training, and ~0.1 s after it, spinning through
@@ -12,7 +13,10 @@ made PyTorch's figures up to 1.7× slower than its own). 2^22 cycles (~1.5 ms) s
 the gaps inside a step and between steps, so the workers are awake whenever a
 product comes; 2^18 (~0.1 ms) was too short on a busy machine: workers asleep at
 every step, woken late, and a training's time spread out to 3× (python -m
-benchmarks). A value the user sets wins.
+benchmarks). The second is ``GOMP_SPINCOUNT``, the same for the OpenMP threads the
+Numba engine splits a step over (app.mnist.fast.kernel): by default they spin
+300,000 rounds (~10 ms here) after each step; 30,000 (~1 ms) still spans the gap
+between two steps. A value the user sets wins.
 """
 
 import os
@@ -22,4 +26,8 @@ __version__ = "0.1.0"
 #: log2 of the CPU cycles an idle OpenBLAS thread spins before it sleeps (OpenBLAS: 28)
 OPENBLAS_SPIN = "22"
 
+#: rounds an idle OpenMP thread spins before it sleeps (GNU OpenMP: 300,000)
+OPENMP_SPIN = "30000"
+
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", OPENBLAS_SPIN)
+os.environ.setdefault("GOMP_SPINCOUNT", OPENMP_SPIN)

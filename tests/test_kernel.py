@@ -20,17 +20,26 @@ from app.mnist.network import Network
 TOLERANCE = {np.float64: 1e-12, np.float32: 2e-6}
 NUMBA = pytest.mark.skipif(not numba_available(), reason='Numba missing: pip install "gdviz[fast]"')
 ENGINES = [pytest.param("numpy"), pytest.param("numba", marks=NUMBA)]
+#: and the Numba kernel splitting its rows into parts on two threads, from 2 × 2 rows
+KERNELS = [*ENGINES, pytest.param("numba-split", marks=NUMBA)]
 
 
 def kernel_for(engine, network, block=None):
     """The engine's kernel; ``block`` rows per pass (Numba: backprop and evaluation;
-    NumPy: evaluation, as its backprop takes the whole batch at once)."""
+    NumPy: evaluation, as its backprop takes the whole batch at once). "numba-split":
+    Numba's, on two threads from 2 × 2 rows on (as it is from 2 × PART_ROWS)."""
+    if engine == "numba-split":
+        from app.mnist.fast.kernel import BLOCK_ROWS, NumbaKernel, step_threads
+
+        if step_threads() < 2:
+            pytest.skip("one core, or no thread-safe threading layer: nothing to split over")
+        return NumbaKernel(network, block=block or BLOCK_ROWS, threads=2, part_rows=2)
     if block is None:
         return make_kernel(network, engine)
     if engine == "numba":
         from app.mnist.fast.kernel import NumbaKernel
 
-        return NumbaKernel(network, block=block)
+        return NumbaKernel(network, block=block, threads=1)
     return NumpyKernel(network, block=block)
 
 
@@ -44,7 +53,7 @@ def _problem(sizes, activation, cost, dtype, samples=50):
     return network, x, y, rng
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", KERNELS)
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -53,7 +62,8 @@ def _problem(sizes, activation, cost, dtype, samples=50):
 def test_kernel_gradient_and_cost_equal_backprop(engine, activation, cost, dtype, sizes, block):
     """Odd and even layer widths; full and short batches (1-3 rows past the compiled loops'
     groups of 4); batches of several sizes through one kernel (NumPy: buffer views of each
-    size; Numba: in passes of 3 rows whose shares of the gradient add up)."""
+    size; Numba: in passes of 3 rows whose shares of the gradient add up, split: in two
+    parts of 4 or 5 rows from 4 rows on, one part below)."""
     network, x, y, rng = _problem(sizes, activation, cost, dtype)
     kernel = kernel_for(engine, network, block)
     grad = np.full_like(network.flat, np.nan)  # every entry must be written
@@ -68,31 +78,36 @@ def test_kernel_gradient_and_cost_equal_backprop(engine, activation, cost, dtype
         np.testing.assert_allclose(grad, want, rtol=0, atol=TOLERANCE[dtype] * scale)
 
 
+@pytest.mark.parametrize("engine", KERNELS)
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_an_evaluation_equals_the_network_cost_and_accuracy(activation, cost, dtype):
-    """Evaluations run on the NumPy kernel whatever the training engine (app.mnist.training)."""
+def test_an_evaluation_equals_the_network_cost_and_accuracy(engine, activation, cost, dtype):
+    """NumPy's evaluation, and the Numba engine's (in one part, or split, as a training whose
+    steps are split evaluates)."""
     network, x, y, _ = _problem((20, 7, 10), activation, cost, dtype, samples=203)
     want_cost, output = network.cost_and_output(x, y)
     want_accuracy = np.mean(output.argmax(axis=1) == y.argmax(axis=1))
     assert 0.05 < want_accuracy < 0.95  # a test that can tell right from wrong rows
     for block in (64, 5, 1000):  # 203 rows: the last pass short, or all in one
-        got_cost, accuracy = NumpyKernel(network, block).evaluate(x, y)
+        kernel = kernel_for(engine, network, block)
+        got_cost, accuracy = kernel.evaluate(x, y)
         assert got_cost == pytest.approx(want_cost, rel=TOLERANCE[dtype])
         assert accuracy == want_accuracy
         read = np.full(len(x), -1, np.int64)  # every row's digit, for a confusion matrix
-        NumpyKernel(network, block).evaluate(x, y, read)
+        assert kernel.evaluate(x[:7], y[:7])[1] == np.mean(output[:7].argmax(1) == y[:7].argmax(1))
+        kernel.evaluate(x, y, read)
         np.testing.assert_array_equal(read, output.argmax(axis=1))
 
 
 @pytest.mark.parametrize(
-    ("activation", "cost"),  # step goes with the quadratic cost only (TrainConfig)
-    [("sigmoid", "quadratic"), ("sigmoid", "cross_entropy"), ("relu", "quadratic"),
-     ("relu", "cross_entropy"), ("step", "quadratic")],
+    ("engine", "activation", "cost"),  # step: quadratic cost only (TrainConfig), on NumPy
+    [*[pytest.param(engine.values[0], activation, cost, marks=engine.marks)
+       for engine in KERNELS for activation in ("sigmoid", "relu")
+       for cost in ("quadratic", "cross_entropy")], ("numpy", "step", "quadratic")],
 )  # fmt: skip
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_an_evaluation_gives_the_bias_gradient_of_its_mean_cost(activation, cost, dtype):
+def test_an_evaluation_gives_the_bias_gradient_of_its_mean_cost(engine, activation, cost, dtype):
     """The gradient sizes the digit page plots come from an evaluation's forward pass: its
     ∂C/∂b equals Network.backprop's over the same rows, in passes of any size (203 rows:
     the passes' shares of the mean weighted by their rows), and the cost is unchanged."""
@@ -100,7 +115,7 @@ def test_an_evaluation_gives_the_bias_gradient_of_its_mean_cost(activation, cost
     network, x, y, _ = _problem(sizes, activation, cost, dtype, samples=203)
     _, want, _ = network.backprop(x, y)
     for block in (64, 5, 1000):
-        kernel = NumpyKernel(network, block)
+        kernel = kernel_for(engine, network, block)
         got = [np.full(size, np.nan, dtype) for size in sizes[1:]]  # every entry written
         with_gradient, _ = kernel.evaluate(x, y, bias_gradient=got)
         alone, _ = kernel.evaluate(x, y)
@@ -131,7 +146,7 @@ def test_the_gradient_matches_finite_differences(engine, activation, cost):
         assert grad[index] == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-9)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", KERNELS)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("layer", [0, 1])
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
@@ -142,11 +157,11 @@ def test_a_non_finite_parameter_is_reported_by_backprop_and_evaluation(
     is reported."""
     network, x, y, _ = _problem((8, 4, 3), activation, "quadratic", np.float32)
     network.weights[layer][0, 0] = bad
-    kernel = make_kernel(network, engine)
+    kernel = kernel_for(engine, network)
     with np.errstate(all="ignore"):
         cost, finite = kernel.backprop(x, y, np.arange(4), np.zeros_like(network.flat))
         assert not finite
-        assert not np.isfinite(NumpyKernel(network).evaluate(x, y)[0])
+        assert not np.isfinite(kernel.evaluate(x, y)[0])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -261,32 +276,38 @@ def test_without_numba_everything_trains_with_numpy_and_asking_for_numba_says_ho
 
 
 @NUMBA
-def test_a_numba_step_allocates_nothing():
-    """Numba counts every allocation; a step makes only the one per array argument that
-    passing it from Python costs (11 arrays) — no buffers: 11 at batch 4 and at batch 100."""
+def test_a_numba_step_and_evaluation_allocate_nothing():
+    """Numba counts every allocation; a call makes only the one per array argument that
+    passing it from Python costs — no buffers: a step 11 (at batch 4 and 100), a step split
+    into parts 13 (their gradients and costs: at 1,000), an evaluation 12, split 14."""
     script = textwrap.dedent(
         """
         import numpy as np
         from numba.core.runtime import rtsys
-        from app.mnist.engine import make_kernel
+        from app.mnist.fast.kernel import NumbaKernel
         from app.mnist.network import Network
         net = Network((784, 16, 16, 10))
-        kernel, grad = make_kernel(net, "numba"), np.zeros_like(net.flat)
+        kernel, grad = NumbaKernel(net, threads=2), np.zeros_like(net.flat)
         x = np.random.default_rng(0).random((3000, 784), dtype=np.float32)
         y = np.eye(10, dtype=np.float32)[np.arange(3000) % 10]
         rows = np.random.default_rng(1).permutation(3000)
-        kernel.backprop(x, y, rows[:100], grad)
-        for n in (100, 4):
+        read, biases = np.zeros(1000, np.int64), [np.zeros(n, np.float32) for n in (16, 16, 10)]
+        def allocations(call):
+            call()  # the first call of each: Numba starts its runtime and threads
             before = rtsys.get_allocation_stats().alloc
-            kernel.backprop(x, y, rows[:n], grad)
-            print(rtsys.get_allocation_stats().alloc - before)
+            call()
+            return rtsys.get_allocation_stats().alloc - before
+        for n in (100, 4, 1000):
+            print(allocations(lambda: kernel.backprop(x, y, rows[:n], grad)))
+        for n in (100, 1000):
+            print(allocations(lambda: kernel.evaluate(x[:n], y[:n], read[:n], biases)))
         """
     )
     env = {**os.environ, "NUMBA_NRT_STATS": "1"}
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["11", "11"]
+    assert done.stdout.split() == ["11", "11", "13", "12", "14"]
 
 
 @NUMBA
@@ -298,8 +319,45 @@ def test_after_warm_up_a_training_on_the_stored_digits_compiles_nothing(mnist):
     from app.mnist.training import TrainConfig, Trainer
 
     warm_up("numba", background=False)
-    compiled = len(loops.backprop.signatures)
-    trainer = Trainer(TrainConfig(epochs=1, batch_size=100), mnist, engine="numba")
-    trainer.run(3)
+    functions = (loops.backprop, loops.backprop_parts, loops.evaluate, loops.evaluate_parts)
+    compiled = [len(function.signatures) for function in functions]
+    for batch in (100, 1000):  # one part; split into parts, evaluating with the kernel
+        trainer = Trainer(TrainConfig(epochs=1, batch_size=batch), mnist, engine="numba")
+        trainer.run(3)
+        trainer.evaluate()
     assert not mnist.x_train.flags.writeable  # the case this guards
-    assert len(loops.backprop.signatures) == compiled
+    assert [len(function.signatures) for function in functions] == compiled
+
+
+@NUMBA
+def test_trainings_stepping_at_once_on_split_kernels_each_get_their_own_gradient():
+    """Several trainings share a server: their steps, each split over Numba's threads, run
+    at the same moment from their own threads. Each must get what its kernel alone gets
+    (Numba's own fallback threading layer, workqueue, would stop the process here)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.mnist.fast.kernel import NumbaKernel, step_threads
+
+    assert step_threads() >= 2, "a split step needs two cores and OpenMP or TBB"
+    problems = [_problem((30, 8, 5), "sigmoid", "quadratic", np.float32, 600) for _ in range(3)]
+    for index, (network, *_) in enumerate(problems):
+        network.flat[::7] += index  # three different networks: a mix-up would show
+    kernels = [NumbaKernel(network, block=16, threads=2, part_rows=64) for network, *_ in problems]
+
+    def gradients(index: int) -> list[np.ndarray]:
+        network, x, y, _ = problems[index]
+        rows = np.random.default_rng(index).permutation(600)
+        out = []
+        for start in range(0, 600, 200):
+            grad = np.zeros_like(network.flat)
+            kernels[index].backprop(x, y, rows[start : start + 200], grad)
+            out.append(grad)
+        return out
+
+    alone = [gradients(index) for index in range(3)]
+    for _ in range(20):
+        with ThreadPoolExecutor(3) as pool:
+            together = list(pool.map(gradients, range(3)))
+        for mine, wanted in zip(together, alone, strict=True):
+            for got, want in zip(mine, wanted, strict=True):
+                np.testing.assert_array_equal(got, want)

@@ -8,8 +8,10 @@ imports. Both kernels offer the same call::
     kernel = make_kernel(network, resolve_engine("auto"))
     cost, finite = kernel.backprop(x, onehot, rows, grad)  # grad laid out as network.flat
 
-Evaluations (forward passes over 1,000 rows at a time, where BLAS is as fast as the
-loops) run on NumPy for both (``NumpyKernel.evaluate``).
+Both evaluate too (``kernel.evaluate``: forward passes, the gradient's bias part):
+app.mnist.training uses the Numba engine's evaluation only where its steps are split
+over threads, and NumPy's otherwise (one BLAS thread computes a forward pass faster
+than one core of compiled loops).
 
 Only app.mnist.fast imports Numba, and only when its engine is asked for.
 """
@@ -51,6 +53,14 @@ class Kernel(Protocol):
         self, x: np.ndarray, onehot: np.ndarray, rows: np.ndarray, grad: np.ndarray
     ) -> tuple[float, bool]: ...
 
+    def evaluate(
+        self,
+        x: np.ndarray,
+        onehot: np.ndarray,
+        predicted: np.ndarray | None = None,
+        bias_gradient: list[np.ndarray] | None = None,
+    ) -> tuple[float, float]: ...
+
 
 def numba_available() -> bool:
     """True if Numba imports (a broken install counts as missing)."""
@@ -65,10 +75,9 @@ def resolve_engine(requested: str = "auto", activation: str | None = None) -> st
     """The engine that will run: "numpy" or "numba".
 
     "auto" picks Numba when it imports, at every batch size: over ``/ws/train`` its
-    loops on one core, with the evaluations and the server on the other, ran ahead
-    of or level with BLAS's products on both cores, far ahead at small batches (side
-    by side: 0.103 against 0.124 s at batch 128, 0.090 against 0.117 s at 1,000; the
-    README's Performance). The
+    loops ran ahead of or level with BLAS's products on both cores, far ahead at small
+    batches (side by side, with its steps still on one core: 0.103 against 0.124 s at
+    batch 128, 0.090 against 0.117 s at 1,000; the README's Performance). The
     ``step`` activation always runs on NumPy: the compiled loops have no step, and a
     network of steps learns nothing (its gradient is 0), so there is nothing to speed up.
     """
@@ -84,15 +93,18 @@ def resolve_engine(requested: str = "auto", activation: str | None = None) -> st
 
 
 def step_cores(engine: str, batch_size: int) -> int:
-    """The cores one training step of ``engine`` keeps busy at this batch size (1 or 2).
+    """The cores one training step of ``engine`` keeps busy at this batch size.
 
     Where it is one, the other core is free for the evaluations (app.web.live_training
-    runs them there) and the server; where two, an evaluation beside the steps only
-    fights them. The compiled loops keep one core busy; NumPy's steps (BLAS) two from
-    BLAS_PAIR_FROM rows.
+    runs them there) and the server; where more, an evaluation beside the steps only
+    fights them. The compiled loops split a step into parts on threads of their own
+    from 2 × PART_ROWS rows (app.mnist.fast.kernel); NumPy's steps (BLAS) take two
+    cores from BLAS_PAIR_FROM rows.
     """
     if resolve_engine(engine) == "numba":
-        return 1
+        from app.mnist.fast.kernel import step_parts
+
+        return step_parts(batch_size)
     return 2 if batch_size >= BLAS_PAIR_FROM else 1
 
 

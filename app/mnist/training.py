@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.mnist.augment import augment_digits
-from app.mnist.engine import make_kernel, resolve_engine, step_cores
+from app.mnist.engine import Kernel, make_kernel, resolve_engine, step_cores
 from app.mnist.evaluation import confusion_matrix
 from app.mnist.kernel import NumpyKernel
 from app.mnist.network import ACTIVATIONS, COSTS, Network
@@ -170,16 +170,19 @@ class Trainer:
         self._grad_flat = np.zeros_like(self.network.flat)
         # Network.backprop's mathematics without per-step allocations, on the engine.
         self._kernel = make_kernel(self.network, self.engine)
-        # Evaluations run on NumPy whatever the engine: its forward pass also gives the
-        # bias gradient (the gradient sizes), and BLAS's 784-wide products are as fast as
-        # the compiled loops' on one thread (faster on two) at 1,000 rows a pass. On the
-        # NumPy engine it is the step's own kernel: evaluate() never runs during a step.
-        self._evaluator = self._kernel if self.engine == "numpy" else NumpyKernel(self.network)
-        self._snapshot_evaluator: NumpyKernel | None = None  # evaluate_snapshot's, on demand
         #: BLAS threads that ``threads()`` sets: what this engine and batch size run fastest on
         self.blas_threads = _blas_threads(self.engine, self.batch_size)
         #: cores a step keeps busy: with one, evaluations can run beside it on the other
         self.step_cores = step_cores(self.engine, self.batch_size)
+        # evaluate() runs between steps. On the NumPy engine, and where the Numba engine
+        # splits its steps over threads, with the step's own kernel (the Numba one splits
+        # the evaluation too: over /ws/train at batch 1,000, 0.083 against 0.098 s per
+        # 60,000 samples on NumPy's one BLAS thread). Otherwise on NumPy, which on one
+        # thread computes a forward pass in ~75 % of the compiled loops' time, as does
+        # evaluate_snapshot() beside a running training, on the core its steps leave free.
+        own = self.engine == "numpy" or self.step_cores > 1
+        self._evaluator: Kernel = self._kernel if own else NumpyKernel(self.network)
+        self._snapshot_evaluator: NumpyKernel | None = None  # evaluate_snapshot's, on demand
         self._rng = np.random.default_rng([config.seed, 1])
         self._augment_rng = np.random.default_rng([config.seed, 3])
         # this epoch's inputs: with config.augment, changed copies made ahead of the batches
@@ -299,7 +302,7 @@ class Trainer:
         with np.errstate(all="ignore"):
             return self._evaluate(self._snapshot_evaluator, snapshot.step, snapshot.samples_seen)
 
-    def _evaluate(self, evaluator: NumpyKernel, step: int, samples_seen: int) -> dict:
+    def _evaluate(self, evaluator: Kernel, step: int, samples_seen: int) -> dict:
         train_cost, gradient_norms = self._train_cost_and_gradient_norms(evaluator)
         read = np.empty(len(self.x_test), np.int64)  # each test digit as the network reads it
         test_cost, accuracy = evaluator.evaluate(self.x_test, self.onehot_test, read)
@@ -319,9 +322,7 @@ class Trainer:
             "gradient_norms": gradient_norms,
         }
 
-    def _train_cost_and_gradient_norms(
-        self, evaluator: NumpyKernel
-    ) -> tuple[float, list[float] | None]:
+    def _train_cost_and_gradient_norms(self, evaluator: Kernel) -> tuple[float, list[float] | None]:
         """The cost on a fixed part of the training set, and ‖∂C/∂b‖ of each layer (output
         last) for the cost on the first GRADIENT_SAMPLES training digits: how fast each
         layer learns (Nielsen, chapter 5; with sigmoids the layers nearer the input learn
@@ -350,9 +351,10 @@ class Trainer:
 
 
 def _blas_threads(engine: str, batch_size: int) -> int:
-    """The BLAS threads a training wants: as many as a step keeps busy. (Numba's loops use
-    no BLAS: one thread then keeps the evaluations' BLAS calls off the loops' core.)"""
-    return step_cores(engine, batch_size)
+    """The BLAS threads a training wants: NumPy's steps, as many as they keep busy. Numba's
+    loops use no BLAS: one thread keeps the evaluations' BLAS calls off the loops' cores
+    (and out of the way of Numba's own threads, which spin for a moment after a step)."""
+    return 1 if engine == "numba" else step_cores(engine, batch_size)
 
 
 _BLAS = None  # threadpoolctl's controller, found once: it searches the loaded libraries

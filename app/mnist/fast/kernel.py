@@ -3,57 +3,121 @@
 ``NumbaKernel`` does ``Network.backprop``'s mathematics in one compiled call per
 step that reads the batch's rows straight out of the training set and writes into
 buffers made once. It agrees with ``Network.backprop`` to rounding
-(tests/test_kernel.py), releases the GIL while it runs, and allocates nothing per
-step. It keeps to one core at every batch size, which is why it keeps up end to
-end even where BLAS on two threads computes a step faster (0.61 against ~1.4 ms at
-batch 1,000): the other core is left to the evaluations (always on NumPy,
-app.mnist.training, in their own thread), the event loop and the page. Only this
-package imports Numba (``pip install "gdviz[fast]"``); app.mnist.engine picks it.
+(tests/test_kernel.py), releases the GIL while it runs, and allocates no buffers.
+
+Below ``2 × PART_ROWS`` rows a step runs on one core, and the other is left to the
+evaluations (on NumPy, in their own thread), the event loop and the page. From
+there on the rows are split into parts, one per core, each on one of Numba's
+threads (``loops.backprop_parts``): a step at batch 1,000 takes about half the time
+on two cores (0.36 against 0.70 ms here), and the training's evaluations, which then
+run between its steps, are split the same way (``evaluate``). The threads
+come from a thread-safe threading layer, OpenMP or TBB: Numba's own fallback
+(workqueue) stops the process when two trainings step at once, so without either
+a step keeps to one core. Only this package imports Numba
+(``pip install "gdviz[fast]"``); app.mnist.engine picks it.
 """
 
 from __future__ import annotations
 
+import functools
+
+import numba
 import numpy as np
 
 from app.mnist.fast import loops
 from app.mnist.network import _EXP_FLOOR, Network
 
-__all__ = ["BLOCK_ROWS", "NumbaKernel", "compile_kernels"]
+__all__ = [
+    "BLOCK_ROWS",
+    "PART_ROWS",
+    "NumbaKernel",
+    "compile_kernels",
+    "step_parts",
+    "step_threads",
+]
 
 #: rows per pass through the network: their inputs (3 KB each) stay in a core's L2 cache
 BLOCK_ROWS = 64
+#: the fewest rows worth a thread of their own. A step of 128 rows computes in ~60 % of the
+#: time on two, but over /ws/train a training at batch 128 then ran slower (0.102 against
+#: 0.091 s per 60,000 samples): its evaluations, which went to the free core, wait between
+#: steps instead, and the server and its client take time from one of the two parts.
+PART_ROWS = 128
+#: rows of the tiny problem that compiles the kernels: two parts of 4
+TINY_ROWS = 8
+#: Numba's threading layers that may be entered from several threads at once
+_THREADSAFE_LAYERS = ("omp", "tbb", "safe", "threadsafe")
+
+if numba.config.THREADING_LAYER not in _THREADSAFE_LAYERS:
+    numba.config.THREADING_LAYER = "threadsafe"  # OpenMP or TBB, whichever loads
 
 
 class NumbaKernel:
     """Backprop for one network, in passes of ``block`` rows, without allocating."""
 
-    def __init__(self, network: Network, block: int = BLOCK_ROWS) -> None:
+    def __init__(
+        self,
+        network: Network,
+        block: int = BLOCK_ROWS,
+        threads: int | None = None,
+        part_rows: int = PART_ROWS,
+    ) -> None:
         if network.activation not in ("sigmoid", "relu"):
             raise ValueError(f"the Numba engine has no {network.activation!r} activation")
         self.network = network
         self.block = block
+        #: the most parts a step is split into (default: step_threads())
+        self.threads = step_threads() if threads is None else max(1, int(threads))
+        self.part_rows = part_rows
         self.layout = _layout(network.sizes, block)
-        self._state = self._new_state()
+        self._buffers = self._new_buffers()
+        self._arguments: dict[int, tuple] = {}  # the compiled loops' arguments, per parts
+        self._bias_gradient = np.zeros_like(network.flat)  # an evaluation's, laid out as flat
+        self._rows = np.arange(0, dtype=np.int64)  # 0, 1, 2, …: an evaluation's rows
+        self._read = np.zeros(0, np.int64)  # an evaluation's digits as read
 
-    def _new_state(self) -> tuple:
-        """Every argument of the compiled loops after the data: parameters, layout, buffers
-        (the identity rows' length is the block size) and the network's kind."""
-        network, block = self.network, self.block
-        size = int(self.layout[-1, loops.A_AT]) + block * network.sizes[-1]
-        sizes = network.sizes
+    def parts(self, rows: int) -> int:
+        """How many parts, one per thread, a step over ``rows`` rows is split into."""
+        return step_parts(rows, self.threads, self.part_rows)
+
+    def _new_buffers(self) -> tuple:
+        """Every array the compiled loops write or read besides the data and the gradient,
+        made once: each part's activations and deltas, the other parts' gradients and
+        costs, the identity rows (as many as a block), the layers' transposed weights
+        (those after the first) and a zero bias."""
+        network, block, sizes, threads = self.network, self.block, self.network.sizes, self.threads
+        size = int(self.layout[-1, loops.A_AT]) + block * sizes[-1]
         beyond_first = sum(a * b for a, b in zip(sizes[1:-1], sizes[2:], strict=True))
         return (
-            network.flat,  # changed only in place, so this is always the current one
-            self.layout,
-            np.zeros(size, network.dtype),  # activations
-            np.zeros(size, network.dtype),  # deltas
+            np.zeros((threads, size), network.dtype),  # activations
+            np.zeros((threads, size), network.dtype),  # deltas
+            np.zeros((threads - 1, network.flat.size), network.dtype),  # parts' gradients
+            np.zeros(threads),  # parts' costs
             np.arange(block, dtype=np.int64),
-            np.zeros(max(beyond_first, 1), network.dtype),  # their weights, transposed
-            np.zeros(max(sizes[1:-1], default=1), network.dtype),  # a zero bias
-            network.activation == "relu",
-            network.cost_name == "cross_entropy",
-            network.dtype.type(_EXP_FLOOR[network.dtype]),
+            np.zeros(max(beyond_first, 1), network.dtype),
+            np.zeros(max(sizes[1:-1], default=1), network.dtype),
         )
+
+    def _arguments_for(self, parts: int) -> tuple:
+        """The compiled loops' arguments after (x, onehot, rows, grad), for ``parts`` parts:
+        views made once, not at every step (each costs ~0.2 µs; a step at batch 10 ~10)."""
+        if parts not in self._arguments:
+            acts, deltas, more_grads, costs, *shared = self._buffers
+            network = self.network
+            kind = (
+                network.activation == "relu",
+                network.cost_name == "cross_entropy",
+                network.dtype.type(_EXP_FLOOR[network.dtype]),
+            )
+            # network.flat is changed only in place, so this is always the current one
+            head, tail = (network.flat, self.layout), (*shared, *kind)
+            if parts == 1:
+                arguments = (*head, acts[0], deltas[0], *tail)
+            else:
+                parts_own = (more_grads[: parts - 1], costs[:parts])
+                arguments = (*parts_own, *head, acts[:parts], deltas[:parts], *tail)
+            self._arguments[parts] = arguments
+        return self._arguments[parts]
 
     def backprop(
         self, x: np.ndarray, onehot: np.ndarray, rows: np.ndarray, grad: np.ndarray
@@ -62,11 +126,43 @@ class NumbaKernel:
 
         ``grad`` is laid out like ``network.flat``; ``x`` and ``onehot`` must be
         C-contiguous arrays of the network's dtype, ``rows`` int64 indices into them
-        (any number: they go through in blocks). ``finite`` is False once the cost,
-        a gradient entry or a parameter is NaN or infinite.
+        (any number: they go through in blocks, and from ``2 × PART_ROWS`` in parts on
+        threads of their own). ``finite`` is False once the cost, a gradient entry or a
+        parameter is NaN or infinite.
         """
-        cost, finite = loops.backprop(x, onehot, rows, grad, *self._state)
+        parts = self.parts(len(rows))
+        compiled = loops.backprop if parts == 1 else loops.backprop_parts
+        cost, finite = compiled(x, onehot, rows, grad, *self._arguments_for(parts))
         return float(cost), bool(finite)
+
+    def evaluate(
+        self,
+        x: np.ndarray,
+        onehot: np.ndarray,
+        predicted: np.ndarray | None = None,
+        bias_gradient: list[np.ndarray] | None = None,
+    ) -> tuple[float, float]:
+        """(mean cost, accuracy) of the network on all of ``x``: ``NumpyKernel.evaluate``'s
+        call, in the compiled loops, from ``2 × PART_ROWS`` rows in parts on threads of
+        their own. A training whose steps use those threads evaluates between its steps
+        in its own thread (app.web.live_training), and on NumPy's one BLAS thread an
+        evaluation of 1,000 + 1,000 digits took ~1.5 ms, as long as two steps.
+        """
+        n = len(x)
+        if len(self._rows) < n:
+            self._rows, self._read = np.arange(n, dtype=np.int64), np.zeros(n, np.int64)
+        read = self._read[:n] if predicted is None else predicted
+        parts = self.parts(n)
+        compiled = loops.evaluate if parts == 1 else loops.evaluate_parts
+        arguments = self._arguments_for(parts)
+        wanted = bias_gradient is not None
+        rows, grad = self._rows[:n], self._bias_gradient
+        cost, finite = compiled(x, onehot, rows, read, grad, *arguments, wanted)
+        if wanted:
+            for layer, out in enumerate(bias_gradient):
+                out[...] = grad[self.layout[layer, loops.B_AT] :][: len(out)]
+        correct = int(np.count_nonzero(read == onehot.argmax(axis=1)))
+        return (float(cost) if finite else np.nan), correct / max(n, 1)
 
 
 def _layout(sizes: tuple[int, ...], block: int) -> np.ndarray:
@@ -90,13 +186,52 @@ def compile_kernels() -> None:
     A fresh install compiles for a few seconds once; afterwards the cache loads in
     well under a second. Both the writable and the read-only input types are
     compiled: the data layer hands out read-only digits, a type Numba compiles apart.
+    Steps and evaluations, in one part and split (where threads are to be had).
     """
-    network = Network((4, 3, 2))
-    x = np.zeros((4, 4), np.float32)
-    onehot = np.eye(2, dtype=np.float32)[[0, 1, 0, 1]]
-    grad = np.zeros_like(network.flat)
+    kernel = _tiny_kernel(min(2, step_threads()))
+    biases = [np.zeros(size, np.float32) for size in kernel.network.sizes[1:]]
+    for inputs, onehot in _tiny_problems():
+        for n in (TINY_ROWS // 2, TINY_ROWS):  # one part, then two
+            kernel.backprop(inputs, onehot, np.arange(n), np.zeros_like(kernel.network.flat))
+            kernel.evaluate(inputs[:n], onehot[:n], bias_gradient=biases)
+
+
+def _tiny_kernel(threads: int) -> NumbaKernel:
+    """A 4-3-2 network's kernel that splits TINY_ROWS rows into two parts (given two threads)."""
+    return NumbaKernel(Network((4, 3, 2)), block=2, threads=threads, part_rows=TINY_ROWS // 2)
+
+
+def _tiny_problems() -> list[tuple[np.ndarray, np.ndarray]]:
+    """(inputs, one-hot) of TINY_ROWS rows for the tiny kernel, writable and read-only."""
+    x = np.zeros((TINY_ROWS, 4), np.float32)
+    onehot = np.eye(2, dtype=np.float32)[np.arange(TINY_ROWS) % 2]
     stored = x.copy()
     stored.flags.writeable = False
-    kernel = NumbaKernel(network, block=2)
-    for inputs in (x, stored):
-        kernel.backprop(inputs, onehot, np.arange(4), grad)
+    return [(x, onehot), (stored, onehot)]
+
+
+def step_parts(rows: int, threads: int | None = None, part_rows: int = PART_ROWS) -> int:
+    """How many parts, one per thread, a step over ``rows`` rows is split into: one per
+    ``part_rows`` rows, as many as ``threads`` (default: step_threads()) at most."""
+    threads = step_threads() if threads is None else threads
+    return max(1, min(threads, rows // part_rows))
+
+
+@functools.cache
+def step_threads() -> int:
+    """The threads a step may be split over: Numba's (one per core, unless
+    ``NUMBA_NUM_THREADS`` says otherwise) where a thread-safe layer loads, else 1.
+
+    Found by a split step on a tiny network (compiled, or loaded from Numba's cache,
+    on the first call): Numba loads its threading layer at the first parallel call.
+    """
+    threads = numba.get_num_threads()
+    if threads < 2:
+        return 1
+    kernel = _tiny_kernel(2)
+    x, onehot = _tiny_problems()[0]
+    try:
+        kernel.backprop(x, onehot, np.arange(TINY_ROWS), np.zeros_like(kernel.network.flat))
+    except ValueError:  # "No threading layer could be loaded": neither OpenMP nor TBB
+        return 1
+    return threads

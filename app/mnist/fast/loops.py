@@ -23,12 +23,14 @@ rows; a larger batch goes through in blocks whose gradients add up.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-__all__ = ["backprop"]
+__all__ = ["backprop", "backprop_parts", "evaluate", "evaluate_parts"]
 
 _FLAGS = {"reassoc", "contract"}
 _jit = njit(cache=True, fastmath=_FLAGS, nogil=True)
+#: a parallel loop (prange) runs its iterations on Numba's threads: kernel.py picks the layer
+_jit_parallel = njit(cache=True, fastmath=_FLAGS, nogil=True, parallel=True)
 N_IN, N_OUT, W_AT, B_AT, A_AT = range(5)
 
 
@@ -243,18 +245,150 @@ def backprop(
     finite is False when the cost or any gradient entry is NaN or infinite —
     training has diverged.
     """
-    n, block = rows.shape[0], ident.shape[0]
+    n = rows.shape[0]
     scale = grad.dtype.type(1.0 / n)
-    grad[:] = 0
     _transpose_weights(flat, layout, scratch)
-    cost = 0.0
-    for start in range(0, n, block):
+    cost = _backprop_rows(
+        x, onehot, rows, flat, grad, layout, acts, deltas, ident, scratch, zeros, relu,
+        cross_entropy, exp_floor, scale,
+    ) / n  # fmt: skip
+    return cost, np.isfinite(cost + _total(grad) + _total(flat))
+
+
+@_jit_parallel
+def backprop_parts(
+    x, onehot, rows, grad, more_grads, costs, flat, layout, acts, deltas, ident, scratch,
+    zeros, relu, cross_entropy, exp_floor,
+):  # fmt: skip
+    """``backprop``, with the rows split into ``len(costs)`` even parts, one per thread.
+
+    Part p puts its rows' share into its own gradient (``grad`` for the first,
+    ``more_grads[p - 1]`` after), through its own ``acts[p]`` and ``deltas[p]``, and
+    its summed cost into ``costs[p]``; the parts are then added in a fixed order, so a
+    batch gives the same result at every call. Why parts rather than blocks handed
+    out: each thread keeps its buffers, and no two write one array.
+    """
+    n, parts = rows.shape[0], costs.shape[0]
+    scale = grad.dtype.type(1.0 / n)
+    _transpose_weights(flat, layout, scratch)
+    for part in prange(parts):
+        first, end = part * n // parts, (part + 1) * n // parts
+        costs[part] = _backprop_rows(
+            x, onehot, rows[first:end], flat, grad if part == 0 else more_grads[part - 1],
+            layout, acts[part], deltas[part], ident, scratch, zeros, relu, cross_entropy,
+            exp_floor, scale,
+        )  # fmt: skip
+    cost = _add_parts(grad, more_grads, costs) / n
+    return cost, np.isfinite(cost + _total(grad) + _total(flat))
+
+
+@_jit
+def _backprop_rows(
+    x, onehot, rows, flat, grad, layout, acts, deltas, ident, scratch, zeros, relu,
+    cross_entropy, exp_floor, scale,
+):  # fmt: skip
+    """grad = these rows' share of the gradient (``scale`` = 1/n of the whole batch), in
+    blocks as long as ``ident``; return their summed cost."""
+    grad[:] = 0
+    cost, block = 0.0, ident.shape[0]
+    for start in range(0, rows.shape[0], block):
         cost += _backprop_block(
             x, onehot, rows[start : start + block], flat, grad, layout, acts, deltas, ident,
             scratch, zeros, relu, cross_entropy, exp_floor, scale,
         )  # fmt: skip
-    cost /= n
-    return cost, np.isfinite(cost + _total(grad) + _total(flat))
+    return cost
+
+
+@_jit
+def _add_parts(grad, more_grads, costs):
+    """grad += the other parts' gradients; return the parts' summed cost (in part order)."""
+    cost = costs[0]
+    for part in range(1, costs.shape[0]):
+        cost += costs[part]
+        more = more_grads[part - 1]
+        for k in range(grad.shape[0]):
+            grad[k] += more[k]
+    return cost
+
+
+@_jit
+def evaluate(
+    x, onehot, rows, predicted, grad, flat, layout, acts, deltas, ident, scratch, zeros, relu,
+    cross_entropy, exp_floor, bias_gradient,
+):  # fmt: skip
+    """Forward passes over x[rows]: each row's digit as read (its largest output) into
+    ``predicted``, and with ``bias_gradient`` the biases' entries of ∂C/∂θ of the mean
+    cost into ``grad`` (from the deltas alone: no weight products, the 784-wide one being
+    most of a backprop's work; the weights' entries 0).
+
+    Return (mean cost, finite): finite is False when a parameter is not a finite number.
+    """
+    n = rows.shape[0]
+    scale = grad.dtype.type(1.0 / max(n, 1))
+    _transpose_weights(flat, layout, scratch)
+    cost = _evaluate_rows(
+        x, onehot, rows, predicted, flat, grad, layout, acts, deltas, ident, scratch, zeros,
+        relu, cross_entropy, exp_floor, scale, bias_gradient,
+    )  # fmt: skip
+    return cost / max(n, 1), np.isfinite(_total(flat))
+
+
+@_jit_parallel
+def evaluate_parts(
+    x, onehot, rows, predicted, grad, more_grads, costs, flat, layout, acts, deltas, ident,
+    scratch, zeros, relu, cross_entropy, exp_floor, bias_gradient,
+):  # fmt: skip
+    """``evaluate``, with the rows split into parts as ``backprop_parts`` does."""
+    n, parts = rows.shape[0], costs.shape[0]
+    scale = grad.dtype.type(1.0 / max(n, 1))
+    _transpose_weights(flat, layout, scratch)
+    for part in prange(parts):
+        first, end = part * n // parts, (part + 1) * n // parts
+        costs[part] = _evaluate_rows(
+            x, onehot, rows[first:end], predicted[first:end], flat,
+            grad if part == 0 else more_grads[part - 1], layout, acts[part], deltas[part],
+            ident, scratch, zeros, relu, cross_entropy, exp_floor, scale, bias_gradient,
+        )  # fmt: skip
+    cost = _add_parts(grad, more_grads, costs) / max(n, 1)
+    return cost, np.isfinite(_total(flat))
+
+
+@_jit
+def _evaluate_rows(
+    x, onehot, rows, predicted, flat, grad, layout, acts, deltas, ident, scratch, zeros, relu,
+    cross_entropy, exp_floor, scale, bias_gradient,
+):  # fmt: skip
+    """``evaluate`` for these rows, in blocks as long as ``ident``; return their summed cost."""
+    grad[:] = 0
+    cost, block, last = 0.0, ident.shape[0], layout.shape[0] - 1
+    for start in range(0, rows.shape[0], block):
+        some = rows[start : start + block]
+        n = some.shape[0]
+        _forward_to_output(x, some, flat, layout, acts, deltas, ident[:n], relu, exp_floor)
+        out, d_out = _rows_of(acts, layout, last, n), _rows_of(deltas, layout, last, n)
+        cost += _output_and_cost(out, onehot, some, cross_entropy, exp_floor, scale, d_out)
+        for i in range(n):
+            predicted[start + i] = np.argmax(out[i])
+        if bias_gradient:
+            _add_bias_gradient(flat, grad, layout, acts, deltas, ident[:n], scratch, zeros, relu)
+    return cost
+
+
+@_jit
+def _add_bias_gradient(flat, grad, layout, acts, deltas, ident, scratch, zeros, relu):
+    """grad's bias entries += this block's deltas summed over its rows: backprop's
+    deltas, carried down through the layers, without the weight gradients."""
+    n = ident.shape[0]
+    for layer in range(layout.shape[0] - 1, -1, -1):
+        D, gb = _rows_of(deltas, layout, layer, n), _biases(grad, layout, layer)
+        for i in range(n):
+            for j in range(gb.shape[0]):
+                gb[j] += D[i, j]
+        if layer:
+            P, below = _rows_of(deltas, layout, layer - 1, n), _rows_of(acts, layout, layer - 1, n)
+            WT = _transposed(scratch, layout, layer)
+            _dense(D, ident, WT, zeros[: WT.shape[0]], P)
+            _prime(below, relu, P)
 
 
 @_jit
