@@ -88,8 +88,12 @@ def test_training_runs_on_the_chosen_engine_with_its_blas_threads(
     monkeypatch.setattr(Trainer, "run", run)
     monkeypatch.setenv("GDVIZ_ENGINE", engine)
     assert cli.main(["train", "--epochs", "1"]) == 0
-    assert f"engine: {engine}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"engine: {engine}" in err
+    assert "each step on" not in err  # batch 10: one core
     assert seen and all(e == engine and blas == {threads} for e, threads, blas in seen)
+    assert cli.main(["train", "--epochs", "1", "--batch-size", "1000"]) == 0
+    assert "each step on 2 cores" in capsys.readouterr().err  # BLAS's pair, or two parts
 
 
 @pytest.mark.parametrize(

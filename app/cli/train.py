@@ -101,6 +101,8 @@ def _train(
     """Run every epoch, with BLAS threads as the engine wants them; time it."""
     started = time.perf_counter()
     trainer = Trainer(config, dataset, engine=engine)
+    if trainer.step_cores > 1:  # BLAS's threads, or the compiled loops' parts
+        print(f"each step on {trainer.step_cores} cores", file=stream)
     with trainer.threads():
         line = _ProgressLine(trainer, stream)
         first = trainer.evaluate()
