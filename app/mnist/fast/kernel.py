@@ -29,6 +29,7 @@ from app.mnist.network import _EXP_FLOOR, Network
 
 __all__ = [
     "BLOCK_ROWS",
+    "MAX_PARTS",
     "PART_ROWS",
     "NumbaKernel",
     "compile_kernels",
@@ -43,6 +44,9 @@ BLOCK_ROWS = 64
 #: 0.091 s per 60,000 samples): its evaluations, which went to the free core, wait between
 #: steps instead, and the server and its client take time from one of the two parts.
 PART_ROWS = 128
+#: the most parts a step is split into, whatever the cores: each part but the first has a
+#: gradient of its own (4.8 MB for the largest network the page allows, 4 × 512 hidden)
+MAX_PARTS = 8
 #: rows of the tiny problem that compiles the kernels: two parts of 4
 TINY_ROWS = 8
 #: Numba's threading layers that may be entered from several threads at once
@@ -220,12 +224,13 @@ def step_parts(rows: int, threads: int | None = None, part_rows: int = PART_ROWS
 @functools.cache
 def step_threads() -> int:
     """The threads a step may be split over: Numba's (one per core, unless
-    ``NUMBA_NUM_THREADS`` says otherwise) where a thread-safe layer loads, else 1.
+    ``NUMBA_NUM_THREADS`` says otherwise; MAX_PARTS at most) where a thread-safe layer
+    loads, else 1.
 
     Found by a split step on a tiny network (compiled, or loaded from Numba's cache,
     on the first call): Numba loads its threading layer at the first parallel call.
     """
-    threads = numba.get_num_threads()
+    threads = min(numba.get_num_threads(), MAX_PARTS)
     if threads < 2:
         return 1
     kernel = _tiny_kernel(2)

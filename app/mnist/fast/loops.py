@@ -370,12 +370,12 @@ def _evaluate_rows(
         for i in range(n):
             predicted[start + i] = np.argmax(out[i])
         if bias_gradient:
-            _add_bias_gradient(flat, grad, layout, acts, deltas, ident[:n], scratch, zeros, relu)
+            _add_bias_gradient(grad, layout, acts, deltas, ident[:n], scratch, zeros, relu)
     return cost
 
 
 @_jit
-def _add_bias_gradient(flat, grad, layout, acts, deltas, ident, scratch, zeros, relu):
+def _add_bias_gradient(grad, layout, acts, deltas, ident, scratch, zeros, relu):
     """grad's bias entries += this block's deltas summed over its rows: backprop's
     deltas, carried down through the layers, without the weight gradients."""
     n = ident.shape[0]
