@@ -15,7 +15,7 @@ product comes; 2^18 (~0.1 ms) was too short on a busy machine: workers asleep at
 every step, woken late, and a training's time spread out to 3× (python -m
 benchmarks). The second is ``GOMP_SPINCOUNT``, the same for the OpenMP threads the
 Numba engine splits a step over (app.mnist.fast.kernel): by default they spin
-300,000 rounds (~10 ms here) after each step; 30,000 (~1 ms) still spans the gap
+300,000 rounds (~10 ms here) after each step; 30,000 (1.5–4 ms) still spans the gap
 between two steps. A value the user sets wins.
 """
 
