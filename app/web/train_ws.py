@@ -29,7 +29,7 @@ from app.mnist.network import Network
 from app.mnist.training import TrainConfig, Trainer
 from app.settings import Settings, SettingsError
 from app.web.connection import Connection, app_state
-from app.web.live_training import PAUSED, LiveTraining, network_from, weights_message
+from app.web.live_training import PAUSED, LiveTraining, network_from
 from app.web.train_schemas import (
     MAX_CLASSIFY_BYTES,
     Classify,
@@ -320,8 +320,6 @@ class TrainConnection(Connection):
             augment=config.augment,
             engine=trainer.engine,
         )
-        self.put({"type": "eval", **await asyncio.wrap_future(live.evaluate())})
-        self.put(weights_message(trainer))
         return live
 
 
