@@ -278,7 +278,7 @@ def test_without_numba_everything_trains_with_numpy_and_asking_for_numba_says_ho
 @NUMBA
 def test_a_numba_step_and_evaluation_allocate_nothing():
     """Numba counts every allocation; a call makes only the one per array argument that
-    passing it from Python costs — no buffers: a step 11 (at batch 4 and 100), a step split
+    passing it from Python costs — no buffers: a step 11 (at batch 4 and 50), a step split
     into parts 13 (their gradients and costs: at 1,000), an evaluation 12, split 14."""
     script = textwrap.dedent(
         """
@@ -297,9 +297,9 @@ def test_a_numba_step_and_evaluation_allocate_nothing():
             before = rtsys.get_allocation_stats().alloc
             call()
             return rtsys.get_allocation_stats().alloc - before
-        for n in (100, 4, 1000):
+        for n in (50, 4, 1000):  # one part (below 2 × PART_ROWS), one, split
             print(allocations(lambda: kernel.backprop(x, y, rows[:n], grad)))
-        for n in (100, 1000):
+        for n in (50, 1000):
             print(allocations(lambda: kernel.evaluate(x[:n], y[:n], read[:n], biases)))
         """
     )
@@ -321,7 +321,7 @@ def test_after_warm_up_a_training_on_the_stored_digits_compiles_nothing(mnist):
     warm_up("numba", background=False)
     functions = (loops.backprop, loops.backprop_parts, loops.evaluate, loops.evaluate_parts)
     compiled = [len(function.signatures) for function in functions]
-    for batch in (100, 1000):  # one part; split into parts, evaluating with the kernel
+    for batch in (50, 1000):  # one part; split into parts, evaluating with the kernel
         trainer = Trainer(TrainConfig(epochs=1, batch_size=batch), mnist, engine="numba")
         trainer.run(3)
         trainer.evaluate()
@@ -361,3 +361,79 @@ def test_trainings_stepping_at_once_on_split_kernels_each_get_their_own_gradient
         for mine, wanted in zip(together, alone, strict=True):
             for got, want in zip(mine, wanted, strict=True):
                 np.testing.assert_array_equal(got, want)
+
+
+@NUMBA
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc: Linux")
+def test_only_a_training_thread_keeps_openmp_threads_and_they_end_with_it():
+    """GNU OpenMP keeps a team of threads for every thread that made a split call, for as
+    long as it lives, and with more threads than cores every team stops spinning between
+    calls: a split step then waits for a sleeping thread (1.75× slower at batch 128). So
+    a probe (``in_own_thread``) and a finished training's last evaluation must leave no
+    OpenMP thread behind once the training thread has ended; a thread that lives on after
+    a split call keeps one (the control). In a fresh process: here the test runner's own
+    thread may already hold a team."""
+    script = textwrap.dedent(
+        """
+        import os, threading, time
+        import numpy as np
+        from app.mnist.fast.kernel import _tiny_kernel, _tiny_problems, compile_kernels
+        from app.mnist.fast.kernel import in_own_thread, step_threads
+        from app.mnist.training import TrainConfig, Trainer
+        from app.web.live_training import LiveTraining
+        from tests.test_training import synthetic
+
+        def native_threads():  # threads Python did not start: OpenMP's, and BLAS's (fixed)
+            return len(os.listdir("/proc/self/task")) - threading.active_count()
+
+        def settled(expected):  # a team's threads end just after their thread does
+            deadline = time.monotonic() + 10
+            while native_threads() != expected and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return native_threads()
+
+        assert step_threads() >= 2
+        compile_kernels()  # every library loaded (with their BLAS threads)
+        baseline = settled(native_threads())
+        kernel = _tiny_kernel(2)
+        x, onehot = _tiny_problems()[0]
+        split = lambda: kernel.backprop(x, onehot, np.arange(8), np.zeros_like(kernel.network.flat))
+        in_own_thread(split)
+        probed = settled(baseline)
+        called, release = threading.Event(), threading.Event()
+        def split_and_live_on():
+            split()
+            called.set()
+            release.wait()
+        alive = threading.Thread(target=split_and_live_on)
+        alive.start()
+        called.wait()
+        control = settled(baseline + 1)
+        release.set()
+        alive.join()
+        settled(baseline)
+        trainer = Trainer(TrainConfig(batch_size=100, epochs=2), synthetic(1000, 200))
+        assert trainer.step_cores == 2
+        live = LiveTraining(trainer)
+        room = threading.Event()
+        room.set()
+        training = threading.Thread(target=live.train, args=(lambda messages: room,))
+        training.start()
+        training.join()
+        step = live.evaluate().result()["step"]  # the evaluator thread lives on
+        print(baseline, probed, control, settled(baseline), step)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    assert out.returncode == 0, out.stderr
+    baseline, probed, control, after_training, step = map(int, out.stdout.split())
+    assert step == 20  # 2 epochs of 1,000 digits at batch 100: the evaluation is of the end
+    assert control == baseline + 1  # the count sees a team kept
+    assert probed == baseline
+    assert after_training == baseline

@@ -103,9 +103,13 @@ class LiveTraining:
         return request
 
     def evaluate(self) -> Future[dict]:
-        """``Trainer.evaluate()`` on the evaluator thread: only while the training thread is
-        not running (before it starts, after it ends), since it reads the live network."""
-        return self.evaluator.submit(self._remember, self.trainer.evaluate)
+        """The network as it is now, evaluated on the evaluator thread: from a snapshot, on
+        NumPy, never with the training's own kernel, whose split calls belong to the
+        training thread (app.mnist.fast.kernel.in_own_thread says why)."""
+        def evaluate_now() -> dict:
+            return self._remember(self.trainer.evaluate_snapshot, self.snapshot().result())
+
+        return self.evaluator.submit(evaluate_now)
 
     def evaluate_snapshot(self, snapshot: Snapshot) -> Future[dict]:
         return self.evaluator.submit(self._remember, self.trainer.evaluate_snapshot, snapshot)

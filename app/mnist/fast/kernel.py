@@ -20,6 +20,9 @@ a step keeps to one core. Only this package imports Numba
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import numba
 import numpy as np
@@ -33,17 +36,19 @@ __all__ = [
     "PART_ROWS",
     "NumbaKernel",
     "compile_kernels",
+    "in_own_thread",
     "step_parts",
     "step_threads",
 ]
 
 #: rows per pass through the network: their inputs (3 KB each) stay in a core's L2 cache
 BLOCK_ROWS = 64
-#: the fewest rows worth a thread of their own. A step of 128 rows computes in ~60 % of the
-#: time on two, but over /ws/train a training at batch 128 then ran slower (0.102 against
-#: 0.091 s per 60,000 samples): its evaluations, which went to the free core, wait between
-#: steps instead, and the server and its client take time from one of the two parts.
-PART_ROWS = 128
+#: the fewest rows worth a thread of their own: over /ws/train, side by side, a training split
+#: in two from 64 rows took 0.055–0.064 s per 60,000 samples at batch 128 against
+#: 0.078–0.080 on one core, 0.063 against 0.080 at 64; at 48 and 32 the same either way.
+#: (A session measured splitting at 128 slower, 0.102 against 0.091 s, while every
+#: training's first evaluation ran on a second thread: see ``in_own_thread``.)
+PART_ROWS = 32
 #: the most parts a step is split into, whatever the cores: each part but the first has a
 #: gradient of its own (4.8 MB for the largest network the page allows, 4 × 512 hidden)
 MAX_PARTS = 8
@@ -51,6 +56,8 @@ MAX_PARTS = 8
 TINY_ROWS = 8
 #: Numba's threading layers that may be entered from several threads at once
 _THREADSAFE_LAYERS = ("omp", "tbb", "safe", "threadsafe")
+
+T = TypeVar("T")
 
 if numba.config.THREADING_LAYER not in _THREADSAFE_LAYERS:
     numba.config.THREADING_LAYER = "threadsafe"  # OpenMP or TBB, whichever loads
@@ -194,10 +201,44 @@ def compile_kernels() -> None:
     """
     kernel = _tiny_kernel(min(2, step_threads()))
     biases = [np.zeros(size, np.float32) for size in kernel.network.sizes[1:]]
-    for inputs, onehot in _tiny_problems():
-        for n in (TINY_ROWS // 2, TINY_ROWS):  # one part, then two
-            kernel.backprop(inputs, onehot, np.arange(n), np.zeros_like(kernel.network.flat))
-            kernel.evaluate(inputs[:n], onehot[:n], bias_gradient=biases)
+
+    def compile_all() -> None:
+        for inputs, onehot in _tiny_problems():
+            for n in (TINY_ROWS // 2, TINY_ROWS):  # one part, then two
+                flat = np.zeros_like(kernel.network.flat)
+                kernel.backprop(inputs, onehot, np.arange(n), flat)
+                kernel.evaluate(inputs[:n], onehot[:n], bias_gradient=biases)
+
+    in_own_thread(compile_all)
+
+
+def in_own_thread(work: Callable[[], T]) -> T:
+    """``work()`` in a thread that ends with it: its split calls' OpenMP threads end too.
+
+    GNU OpenMP gives every thread that makes a parallel call a team of threads of its
+    own, kept while that thread lives, and once it manages more threads than there are
+    cores, every team's idle threads spin 100 rounds instead of GOMP_SPINCOUNT's
+    (app/__init__.py) before they sleep: each split step then waits for a sleeping
+    thread to wake. One idle team left in a long-lived thread (an executor's, the
+    evaluator's) made a training's split steps at batch 128 take 55 ms per 60,000
+    samples where they took 31. So the probes and compilations run here, and only a
+    training's own thread makes split calls (app.web.live_training).
+    """
+    result: list[T] = []
+    problem: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as error:  # re-raised in the caller's thread
+            problem.append(error)
+
+    thread = threading.Thread(target=run, name="gdviz-kernel-probe")
+    thread.start()
+    thread.join()
+    if problem:
+        raise problem[0]
+    return result[0]
 
 
 def _tiny_kernel(threads: int) -> NumbaKernel:
@@ -235,8 +276,9 @@ def step_threads() -> int:
         return 1
     kernel = _tiny_kernel(2)
     x, onehot = _tiny_problems()[0]
+    grad = np.zeros_like(kernel.network.flat)
     try:
-        kernel.backprop(x, onehot, np.arange(TINY_ROWS), np.zeros_like(kernel.network.flat))
+        in_own_thread(lambda: kernel.backprop(x, onehot, np.arange(TINY_ROWS), grad))
     except ValueError:  # "No threading layer could be loaded": neither OpenMP nor TBB
         return 1
     return threads
