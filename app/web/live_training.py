@@ -106,6 +106,7 @@ class LiveTraining:
         """The network as it is now, evaluated on the evaluator thread: from a snapshot, on
         NumPy, never with the training's own kernel, whose split calls belong to the
         training thread (app.mnist.fast.kernel.in_own_thread says why)."""
+
         def evaluate_now() -> dict:
             return self._remember(self.trainer.evaluate_snapshot, self.snapshot().result())
 
