@@ -392,9 +392,17 @@ def test_only_a_training_thread_keeps_openmp_threads_and_they_end_with_it():
                 time.sleep(0.01)
             return native_threads()
 
+        def steady():  # the count once it has not changed for 0.3 s
+            count, since = native_threads(), time.monotonic()
+            while time.monotonic() - since < 0.3:
+                time.sleep(0.01)
+                if native_threads() != count:
+                    count, since = native_threads(), time.monotonic()
+            return count
+
         assert step_threads() >= 2
         compile_kernels()  # every library loaded (with their BLAS threads)
-        baseline = settled(native_threads())
+        baseline = steady()
         kernel = _tiny_kernel(2)
         x, onehot = _tiny_problems()[0]
         split = lambda: kernel.backprop(x, onehot, np.arange(8), np.zeros_like(kernel.network.flat))
@@ -437,3 +445,47 @@ def test_only_a_training_thread_keeps_openmp_threads_and_they_end_with_it():
     assert control == baseline + 1  # the count sees a team kept
     assert probed == baseline
     assert after_training == baseline
+
+
+@NUMBA
+def test_while_another_training_steps_a_numba_step_keeps_to_one_core():
+    """Two trainings stepping at once have the two cores taken already: split, their steps
+    only wait for each other's threads (two at batch 128 took 0.102 s together split,
+    0.078 on one core each). Alone again, a training splits again."""
+    from app.mnist.engine import stepping, trainings_stepping
+    from app.mnist.fast.kernel import NumbaKernel
+
+    network, x, y, _ = _problem((30, 8, 5), "sigmoid", "quadratic", np.float32, 600)
+    kernel = NumbaKernel(network, block=16, threads=2, part_rows=64)
+    rows = np.arange(600)
+    split = np.zeros_like(network.flat)
+    with stepping():  # this training
+        assert trainings_stepping() == 1 and kernel.parts(600) == 2
+        kernel.backprop(x, y, rows, split)
+        with stepping():  # another one, in its own thread in the server
+            assert trainings_stepping() == 2 and kernel.parts(600) == 1
+            alone = np.zeros_like(network.flat)
+            kernel.backprop(x, y, rows, alone)
+        assert kernel.parts(600) == 2
+    assert trainings_stepping() == 0
+    np.testing.assert_allclose(alone, split, rtol=1e-5, atol=1e-7)  # the same step, to rounding
+
+
+def test_a_training_counts_as_stepping_only_while_it_runs_steps():
+    """``Trainer.run`` is what counts (a paused training, between runs, does not)."""
+    from app.mnist.engine import trainings_stepping
+    from app.mnist.training import TrainConfig, Trainer
+    from tests.test_training import synthetic
+
+    trainer = Trainer(TrainConfig(batch_size=10, epochs=1), synthetic(100, 20), engine="numpy")
+    seen = []
+    backprop = trainer._kernel.backprop
+
+    def counting(*args):
+        seen.append(trainings_stepping())
+        return backprop(*args)
+
+    trainer._kernel.backprop = counting
+    trainer.run(3)
+    assert seen == [1, 1, 1]
+    assert trainings_stepping() == 0

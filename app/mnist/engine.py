@@ -18,8 +18,9 @@ Only app.mnist.fast imports Numba, and only when its engine is asked for.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import numpy as np
@@ -34,6 +35,8 @@ __all__ = [
     "numba_available",
     "resolve_engine",
     "step_cores",
+    "stepping",
+    "trainings_stepping",
     "warm_up",
 ]
 
@@ -42,6 +45,35 @@ NEEDS_NUMBA = 'GDVIZ_ENGINE=numba needs Numba: pip install "gdviz[fast]"'
 #: from this batch size on, the NumPy engine's 784-wide products run faster on two BLAS
 #: threads (at batch 10 one: waking a second costs more than it saves)
 BLAS_PAIR_FROM = 64
+
+
+_stepping = 0  # trainings inside stepping() in this process
+_stepping_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def stepping() -> Iterator[None]:
+    """Enter around a run of training steps (``Trainer.run``): counts the trainings that
+    step in this process at this moment, for the Numba engine's ``trainings_stepping``."""
+    global _stepping
+    with _stepping_lock:
+        _stepping += 1
+    try:
+        yield
+    finally:
+        with _stepping_lock:
+            _stepping -= 1
+
+
+def trainings_stepping() -> int:
+    """How many trainings are taking steps in this process right now.
+
+    Where two or more are, the Numba engine keeps each step on one core
+    (app.mnist.fast.kernel): the cores are taken already, and split steps of two
+    trainings only wait for each other's threads (two trainings at batch 128 took
+    0.102 s together split, 0.078 on one core each; at 1,000, 0.074 against 0.069).
+    """
+    return _stepping
 
 
 class Kernel(Protocol):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.mnist.augment import augment_digits
-from app.mnist.engine import Kernel, make_kernel, resolve_engine, step_cores
+from app.mnist.engine import Kernel, make_kernel, resolve_engine, step_cores, stepping
 from app.mnist.evaluation import confusion_matrix
 from app.mnist.kernel import NumpyKernel
 from app.mnist.network import ACTIVATIONS, COSTS, Network
@@ -208,7 +208,8 @@ class Trainer:
         for another thread to evaluate (``evaluate_snapshot``) while training goes on.
         """
         chunk = TrainChunk()
-        with np.errstate(all="ignore"):  # overflow is reported as divergence, not warned about
+        # overflow is reported as divergence, not warned about
+        with np.errstate(all="ignore"), stepping():
             self._run(chunk, max_steps, defer_evaluations)
         return chunk
 

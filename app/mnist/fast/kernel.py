@@ -27,6 +27,7 @@ from typing import TypeVar
 import numba
 import numpy as np
 
+from app.mnist.engine import trainings_stepping
 from app.mnist.fast import loops
 from app.mnist.network import _EXP_FLOOR, Network
 
@@ -88,7 +89,10 @@ class NumbaKernel:
         self._read = np.zeros(0, np.int64)  # an evaluation's digits as read
 
     def parts(self, rows: int) -> int:
-        """How many parts, one per thread, a step over ``rows`` rows is split into."""
+        """How many parts, one per thread, a step over ``rows`` rows is split into: one
+        while another training steps too (app.mnist.engine.trainings_stepping)."""
+        if trainings_stepping() > 1:
+            return 1
         return step_parts(rows, self.threads, self.part_rows)
 
     def _new_buffers(self) -> tuple:
