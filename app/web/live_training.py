@@ -19,11 +19,12 @@ an event that is set once the client has room for more (app.web.connection).
   the training's own and a save's.
 - Step 0's evaluation (the untrained network) is the training thread's first work,
   posted with the first weight images before any step: a thread's first parallel call
-  in the Numba engine starts OpenMP threads of its own, which often begin on the
-  calling thread's core, so each call waits a full spin (~1.6 ms) until the scheduler
-  moves them. Made on the evaluator thread, it paid that once more per training: over
-  /ws/train at batch 1,000 the training thread's turn was 6–7 % faster (40 interleaved
-  trainings each way).
+  in the Numba engine starts OpenMP threads of its own, and its first calls each wait a
+  full spin (~1.6 ms) until those run (they often begin on the calling thread's core,
+  or on an idle core that takes as long to wake). Made on the evaluator thread, it paid
+  that once more per training, and its idle team slowed every split step after it
+  (app.mnist.fast.kernel.in_own_thread): over /ws/train at batch 1,000 the training
+  thread's turn was 6–7 % faster (40 interleaved trainings each way), at 128 far more.
 - ``snapshot()`` is the only way to read the parameters from outside the training
   thread: taken at once while no chunk runs, otherwise by the training thread as
   soon as its chunk ends — never a copy torn between two steps.
