@@ -56,10 +56,14 @@ COMPUTE_BUDGET = 0.008
 # so they can be short: a `set` then shows after a few ms of steps, not a frame's worth.
 # In a Chromium tab (python -m benchmarks.browser_stream, A/B in turns) 1 ms against 2 ms
 # halved the `set` round trip's median (16 → 8 ms), 0.5 ms took it to ~5 ms, each at the
-# same rate (~340k steps/s); 0.25 ms gained nothing more.
-ACKED_COMPUTE_BUDGET = 0.0005
+# same rate (~340k steps/s). A frame is at least one CHUNK of each run's steps, and with
+# 512 that was ~0.5 ms whatever the budget: 0.25 ms and 256-step chunks (ten runs of the
+# benchmark each, in turns) took the p50/p90/p99 from 2.8–3.0/5.8–6.0/14.2–16.5 ms to
+# 2.0–2.1/3.6/12.3–13.8 ms, at 294k–307k steps/s against 335k–356k; 128-step chunks fell
+# to 200k–235k steps/s, under the 250k the page must get.
+ACKED_COMPUTE_BUDGET = 0.00025
 MAX_FRAME_GAP = 0.1  # a late frame never turns into more than 0.1 s worth of steps
-CHUNK = 512  # steps per run per turn when runs share the budget (round robin)
+CHUNK = 256  # steps per run per turn when runs share the budget (round robin)
 MAX_PENDING = 100_000  # "step" requests queued per paused run
 
 
