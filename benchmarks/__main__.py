@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import browser_stream, references, stream, training
+from benchmarks import basins, browser_stream, landscape, references, stream, training
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ENGINES = ("numpy", "numba")
@@ -189,8 +189,26 @@ def table(results: dict) -> str:
             "classify a 280×280 canvas (server time: parse, check, classify): "
             f"{results['classify_ms']['gray8']:.2f} ms as gray8 bytes (the page), "
             f"{results['classify_ms']['pixels']:.2f} ms as a list of numbers",
+            *_map_lines(results.get("basins"), results.get("landscape")),
         ]
     return "\n".join(lines)
+
+
+def _map_lines(basin: dict | None, cost: dict | None) -> list[str]:
+    """The surface lab's basin map and the digit lab's landscape (issues' targets 2 s, 1 s)."""
+    lines = []
+    if basin:
+        lines.append(
+            f"basin map, 200×200 starts on Himmelblau, gd, lr 0.01, 1,000 steps: "
+            f"{basin['maths_s']:.2f} s (the route, JSON included: {basin['route_s']:.2f} s)"
+        )
+    if cost:
+        lines.append(
+            f"network landscape, {cost['grid']} over {cost['samples']:,} test digits: "
+            f"{cost['pca_seconds_median']:.2f} s (PCA plane), "
+            f"{cost['random_seconds_median']:.2f} s (filter-normalised random)"
+        )
+    return lines
 
 
 def _tab_lines(tab: dict | None) -> list[str]:
@@ -231,6 +249,8 @@ def main() -> None:
         results["stream"] = stream.measure(repeats=max(3, repeats // 2))
         results["browser_stream"] = browser_stream.measure(repeats=max(3, repeats // 2))
         results["classify_ms"] = classify_time()
+        results["basins"] = basins.measure(repeats=max(3, repeats // 2))
+        results["landscape"] = landscape.measure(max(3, repeats // 2), naive=False)
     print(table(results))
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"benchmarks-{time.strftime('%Y%m%d-%H%M%S')}.json"
