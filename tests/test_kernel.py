@@ -370,9 +370,9 @@ def test_only_a_training_thread_keeps_openmp_threads_and_they_end_with_it():
     long as it lives, and with more threads than cores every team stops spinning between
     calls: a split step then waits for a sleeping thread (1.75× slower at batch 128). So
     a probe (``in_own_thread``) and a finished training's last evaluation must leave no
-    OpenMP thread behind once the training thread has ended; a thread that lives on after
-    a split call keeps one (the control). In a fresh process: here the test runner's own
-    thread may already hold a team."""
+    OpenMP thread behind once the training thread has ended, and a paused training lets
+    its team go; a thread that lives on after a split call keeps one (the control). In a
+    fresh process: here the test runner's own thread may already hold a team."""
     script = textwrap.dedent(
         """
         import os, threading, time
@@ -429,7 +429,29 @@ def test_only_a_training_thread_keeps_openmp_threads_and_they_end_with_it():
         training.start()
         training.join()
         step = live.evaluate().result()["step"]  # the evaluator thread lives on
-        print(baseline, probed, control, settled(baseline), step)
+        after_training = settled(baseline)
+
+        # a paused training lets its team go; its thread waits on, to resume
+        posts, running = [], threading.Event()
+        running.set()
+        def post(messages):
+            posts.extend(messages)
+            return room
+        paused = LiveTraining(Trainer(TrainConfig(batch_size=100, epochs=100),
+                                      synthetic(1000, 200)), running)
+        waiting = threading.Thread(target=paused.train, args=(post,))
+        waiting.start()
+        while not any(m["type"] == "progress" for m in posts):
+            time.sleep(0.001)
+        stepping = settled(baseline + 1)
+        running.clear()
+        while {"type": "status", "state": "paused"} not in posts:
+            time.sleep(0.001)
+        while_paused = settled(baseline)
+        assert waiting.is_alive()
+        paused.stop()
+        waiting.join()
+        print(baseline, probed, control, after_training, step, stepping, while_paused)
         """
     )
     out = subprocess.run(
@@ -440,11 +462,14 @@ def test_only_a_training_thread_keeps_openmp_threads_and_they_end_with_it():
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )
     assert out.returncode == 0, out.stderr
-    baseline, probed, control, after_training, step = map(int, out.stdout.split())
+    baseline, probed, control, after_training, step, stepping, while_paused = map(
+        int, out.stdout.split()
+    )
     assert step == 20  # 2 epochs of 1,000 digits at batch 100: the evaluation is of the end
-    assert control == baseline + 1  # the count sees a team kept
+    assert control == baseline + 1 == stepping  # the count sees a team kept
     assert probed == baseline
     assert after_training == baseline
+    assert while_paused == baseline
 
 
 @NUMBA

@@ -33,6 +33,7 @@ __all__ = [
     "Kernel",
     "make_kernel",
     "numba_available",
+    "release_step_threads",
     "resolve_engine",
     "step_cores",
     "stepping",
@@ -150,6 +151,16 @@ def make_kernel(network: Network, engine: str) -> Kernel:
 
         return NumbaKernel(network)
     return NumpyKernel(network)
+
+
+def release_step_threads(engine: str) -> None:
+    """(In a training thread about to idle) let go of the threads its steps were split over:
+    the Numba engine's OpenMP team (app.mnist.fast.kernel.release_threads). NumPy's BLAS
+    threads are shared by the whole process and sleep on their own: nothing to do."""
+    if resolve_engine(engine) == "numba":
+        from app.mnist.fast.kernel import release_threads
+
+        release_threads()
 
 
 def warm_up(

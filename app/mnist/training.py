@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.mnist.augment import augment_digits
-from app.mnist.engine import Kernel, make_kernel, resolve_engine, step_cores, stepping
+from app.mnist.engine import (
+    Kernel,
+    make_kernel,
+    release_step_threads,
+    resolve_engine,
+    step_cores,
+    stepping,
+)
 from app.mnist.evaluation import confusion_matrix
 from app.mnist.kernel import NumpyKernel
 from app.mnist.network import ACTIVATIONS, COSTS, Network
@@ -243,6 +250,12 @@ class Trainer:
         """
         with _blas_limit(self.blas_threads):
             yield
+
+    def rest(self) -> None:
+        """(In the training thread) about to idle, as when paused: let go of the threads a
+        step is split over, which would otherwise hold up other trainings' steps
+        (app.mnist.engine.release_step_threads). The next step makes them anew."""
+        release_step_threads(self.engine)
 
     def _train_step(self) -> dict | None:
         """One mini-batch update; None (and ``diverged``) if the cost is no longer finite."""

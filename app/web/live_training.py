@@ -192,6 +192,7 @@ class LiveTraining:
                 if not paused_told:  # after every step made before the pause, never before one
                     post([PAUSED])
                     paused_told = True
+                    trainer.rest()  # an idle team would slow other trainings' split steps
                 self.running.wait(WAKE)  # paused
                 continue
             paused_told = False

@@ -19,7 +19,9 @@ a step keeps to one core. Only this package imports Numba
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import os
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -38,6 +40,7 @@ __all__ = [
     "NumbaKernel",
     "compile_kernels",
     "in_own_thread",
+    "release_threads",
     "step_parts",
     "step_threads",
 ]
@@ -243,6 +246,38 @@ def in_own_thread(work: Callable[[], T]) -> T:
     if problem:
         raise problem[0]
     return result[0]
+
+
+def release_threads() -> None:
+    """Let the calling thread's OpenMP team go (its threads end), if it has one.
+
+    For a training thread about to idle (paused): its idle team would make every other
+    training's split steps wait for woken threads (``in_own_thread``). The next split
+    call makes a new team. OpenMP 5's ``omp_pause_resource_all`` does it; only GNU
+    OpenMP as Numba loads it is asked (elsewhere, e.g. TBB, nothing to do here).
+    """
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel call yet in this process: no team anywhere
+        return
+    runtime = _gnu_openmp() if layer == "omp" else None
+    if runtime is not None:
+        runtime.omp_pause_resource_all(OMP_PAUSE_SOFT)
+
+
+#: omp_pause_soft, OpenMP 5.0's omp_pause_resource_t for "free threads, keep settings"
+OMP_PAUSE_SOFT = 1
+
+
+@functools.cache
+def _gnu_openmp() -> ctypes.CDLL | None:
+    """GNU OpenMP if this process has it loaded (Numba's OpenMP layer links it), else None."""
+    try:
+        runtime = ctypes.CDLL("libgomp.so.1", mode=os.RTLD_NOLOAD)
+        runtime.omp_pause_resource_all.argtypes = [ctypes.c_int]
+    except (OSError, AttributeError):  # not loaded (another OpenMP), or before OpenMP 5
+        return None
+    return runtime
 
 
 def _tiny_kernel(threads: int) -> NumbaKernel:
