@@ -155,3 +155,12 @@ def test_into_a_file_one_line_per_epoch(data_dir):
     lines = stream.getvalue().splitlines()
     assert [line.split(":")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
     assert all("cost " in line and "test accuracy" in line for line in lines)
+
+
+def test_the_training_time_reads_as_a_person_reads_it():
+    """A 5-epoch training at batch 128 takes ~20 ms: "0.0 s" said nothing."""
+    from app.cli.train import _duration
+
+    assert _duration(0.0217) == "22 ms"
+    assert _duration(0.27) == "0.27 s"
+    assert _duration(12.34) == "12.3 s"

@@ -120,6 +120,13 @@ def _train(
     return trainer, time.perf_counter() - started
 
 
+def _duration(seconds: float) -> str:
+    """Seconds as a person reads them: a short training is not "0.0 s"."""
+    if seconds < 0.1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
+
+
 def _report_and_save(trainer: Trainer, seconds: float) -> int:
     from app.mnist.model_store import save_network
 
@@ -128,7 +135,7 @@ def _report_and_save(trainer: Trainer, seconds: float) -> int:
     correct = round(final["test_accuracy"] * n_test)
     print(
         f"test accuracy: {final['test_accuracy']:.2%} ({correct:,} of {n_test:,} test digits) "
-        f"after {trainer.epoch} epochs, {trainer.step:,} steps, {seconds:.1f} s"
+        f"after {trainer.epoch} epochs, {trainer.step:,} steps, {_duration(seconds)}"
     )
     metadata = {
         **{k: final[k] for k in ("test_accuracy", "test_cost", "train_cost", "step")},
