@@ -58,6 +58,8 @@ PART_ROWS = 32
 MAX_PARTS = 8
 #: rows of the tiny problem that compiles the kernels: two parts of 4
 TINY_ROWS = 8
+#: omp_pause_soft, OpenMP 5.0's omp_pause_resource_t for "free threads, keep settings"
+OMP_PAUSE_SOFT = 1
 #: Numba's threading layers that may be entered from several threads at once
 _THREADSAFE_LAYERS = ("omp", "tbb", "safe", "threadsafe")
 
@@ -263,10 +265,6 @@ def release_threads() -> None:
     runtime = _gnu_openmp() if layer == "omp" else None
     if runtime is not None:
         runtime.omp_pause_resource_all(OMP_PAUSE_SOFT)
-
-
-#: omp_pause_soft, OpenMP 5.0's omp_pause_resource_t for "free threads, keep settings"
-OMP_PAUSE_SOFT = 1
 
 
 @functools.cache
