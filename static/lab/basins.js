@@ -208,6 +208,16 @@ function describe(map, seconds) {
   return (
     `basins of ${map.x.length}×${map.y.length} starts: ${minima}, ` +
     `${share(unsettled)} not settled in ${BASIN_STEPS.toLocaleString("en")} steps (grey), ` +
-    `${share(diverged)} diverged (dark) · ${seconds.toFixed(1)} s`
+    `${share(diverged)} diverged (dark) · ${seconds.toFixed(1)} s` +
+    hint(unsettled / cells, diverged / cells)
   );
+}
+
+/** What to change when most of the map says nothing (all grey or all dark). */
+function hint(unsettledShare, divergedShare) {
+  if (divergedShare >= 0.5) return " — most starts diverge: try a smaller learning rate";
+  if (unsettledShare >= 0.5) {
+    return ` — most starts need more than ${BASIN_STEPS.toLocaleString("en")} steps: try a larger learning rate`;
+  }
+  return "";
 }

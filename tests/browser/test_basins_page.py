@@ -54,6 +54,7 @@ def test_basin_map_toggles_recomputes_and_launches_runs(live_server, page, scree
     assert {v for row in heat["z"] for v in row} == {2, 3, 4, 5}
     status = page.locator("#basins-status").inner_text()
     assert "4 minima" in status and "0 % diverged" in status
+    assert "learning rate" not in status  # a map that says something needs no advice
 
     # a cell near a minimum is that minimum's colour; the run from it really ends there
     mx, my = shown["minima"][2]
@@ -131,3 +132,21 @@ def test_a_typed_formula_gets_its_basin_map(live_server, page):
     minima = sorted(page.evaluate(f"{BASINS}.map.minima"))
     assert [round(x, 3) for x, _ in minima] == [-1.0, 1.0]
     assert [t["type"] for t in field_traces(page)] == ["heatmap", "contour"]
+
+
+def test_a_map_of_mostly_grey_says_what_to_change(live_server, page, screenshot_dir):
+    """lr 10⁻⁴: hardly a start settles in 1,000 steps, and the map alone would be a grey
+    square; the status line says what would make it speak."""
+    page.goto(live_server + "/")
+    wait(page, f"{STATE}.runs.length === 1 && {STATE}.runs[0].steps.length === 1")
+    watch_status(page)
+    page.click("#basins")
+    wait_for_new_map(page)
+    watch_status(page)
+    page.locator("#lr").fill("-4")
+    wait_for_new_map(page)
+    codes = [c for row in page.evaluate(f"{BASINS}.map.minimum") for c in row]
+    assert codes.count(-1) >= len(codes) / 2
+    status = page.locator("#basins-status").inner_text()
+    assert "need more than 1,000 steps: try a larger learning rate" in status
+    page.screenshot(path=str(screenshot_dir / "basins-grey.png"))
