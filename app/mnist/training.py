@@ -296,6 +296,9 @@ class Trainer:
     def evaluate(self) -> dict:
         """Cost on (a fixed part of) the training set, cost and accuracy on the test set.
 
+        In the training thread only: with the Numba engine's split steps its kernel's
+        OpenMP threads belong to that thread (app.mnist.fast.kernel.in_own_thread says
+        why); any other thread evaluates a ``snapshot()`` with ``evaluate_snapshot``.
         A cost that is not a finite number (weights grown so large that a sum
         overflows on samples training has not seen) is reported as None, and
         training stops as diverged: never NaN or Infinity in a record.
