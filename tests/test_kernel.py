@@ -60,14 +60,15 @@ def _problem(sizes, activation, cost, dtype, samples=50):
 @pytest.mark.parametrize("sizes", [(20, 7, 5, 4), (33, 16, 10), (9, 3)])
 @pytest.mark.parametrize("block", [64, 3])
 def test_kernel_gradient_and_cost_equal_backprop(engine, activation, cost, dtype, sizes, block):
-    """Odd and even layer widths; full and short batches (1-3 rows past the compiled loops'
-    groups of 4); batches of several sizes through one kernel (NumPy: buffer views of each
-    size; Numba: in passes of 3 rows whose shares of the gradient add up, split: in two
-    parts of 4 or 5 rows from 4 rows on, one part below)."""
+    """Odd and even layer widths (1-3 outputs past the compiled loops' groups of 4); full
+    and short batches (1-7 rows past their passes of 4 and 8 rows); batches of several
+    sizes through one kernel (NumPy: buffer views of each size; Numba: in blocks of 3 rows
+    whose shares of the gradient add up, split: in two parts from 4 rows on, one part
+    below)."""
     network, x, y, rng = _problem(sizes, activation, cost, dtype)
     kernel = kernel_for(engine, network, block)
     grad = np.full_like(network.flat, np.nan)  # every entry must be written
-    for n in (9, 8, 7, 6, 5, 1, 9):
+    for n in (9, 8, 7, 6, 5, 1, 23, 9):
         rows = rng.permutation(50)[:n]
         got_cost, finite = kernel.backprop(x, y, rows, grad)
         want_w, want_b, want_cost = network.backprop(x[rows], y[rows])
