@@ -9,7 +9,7 @@ Below ``2 × PART_ROWS`` rows a step runs on one core, and the other is left to 
 evaluations (on NumPy, in their own thread), the event loop and the page. From
 there on the rows are split into parts, one per core, each on one of Numba's
 threads (``loops.backprop_parts``): a step at batch 1,000 takes about half the time
-on two cores (0.36 against 0.70 ms here), and the training's evaluations, which then
+on two cores (0.32 against 0.60 ms here), and the training's evaluations, which then
 run between its steps, are split the same way (``evaluate``). The threads
 come from a thread-safe threading layer, OpenMP or TBB: Numba's own fallback
 (workqueue) stops the process when two trainings step at once, so without either

@@ -4,11 +4,11 @@ Why compiled: ``Network.backprop`` is ~45 NumPy calls a step, and at batch 10 ea
 call's overhead (~2 µs) costs more than its arithmetic. Why hand-written loops
 rather than BLAS: the products here are skinny (784×16), and a loop that reads
 the batch's rows straight out of the training set (no gathered copy) ran at
-150 GFLOP/s on one core here for the first layer's product and 140 for its weight
-gradient (AVX-512, batch 1,000), where OpenBLAS's sgemm ran at 92, before the
-gather. Every loop here is written so that LLVM vectorises its innermost loop over
-a contiguous row, and each pass works on as many rows and outputs as the vector
-registers hold (``_dense``, ``_weight_gradient``).
+~150 GFLOP/s on one core here for the first layer's product and 120–140 for its
+weight gradient (AVX-512, batch 1,000), where OpenBLAS's sgemm ran at 92, before
+the gather. Every loop here is written so that LLVM vectorises its innermost loop
+over a contiguous row, and each pass works on as many rows and outputs as the
+vector registers hold (``_dense``, ``_weight_gradient``).
 
 Only ``reassoc`` and ``contract`` (reordered sums, fused multiply-add) are allowed,
 not the "no NaN / no Infinity" assumptions of full fastmath: the divergence
