@@ -125,8 +125,7 @@ def _weight_gradient(src, rows, D, G, gb):
     Each pass reads and writes four rows of G for eight input rows: 8 × 4 took
     0.18 ms where 4 × 2 took 0.24 at batch 1,000 (one core, the first layer); 4 × 4,
     8 × 2 and 16 × 2 were slower, and 4 × 8 ran out of registers. A short last pass
-    repeats its last row, weighted 0; the outputs past the last four go one at a time,
-    in a loop of their own (inside this one, they made its passes eight times slower).
+    repeats its last row, weighted 0; the outputs past the last four go one at a time.
     """
     n, (n_out, n_in) = rows.shape[0], G.shape
     zero = G.dtype.type(0)
@@ -149,8 +148,8 @@ def _weight_gradient(src, rows, D, G, gb):
             _row(src, rows, i, 6, r),
             _row(src, rows, i, 7, r),
         )
-        # range(0, n_out - 3, 4), not the same as range(0, n_out - n_out % 4, 4): eight
-        # times slower again
+        # range(0, n_out - 3, 4): the same j as range(0, n_out - n_out % 4, 4), which
+        # made this loop eight times slower (LLVM)
         for j in range(0, n_out - 3, 4):
             p0, p1, p2, p3, p4, p5, p6, p7 = _deltas8(D, i, j, r)
             q0, q1, q2, q3, q4, q5, q6, q7 = _deltas8(D, i, j + 1, r)
@@ -172,38 +171,19 @@ def _weight_gradient(src, rows, D, G, gb):
                 g3[k] += (t0 * x0 + t1 * x1 + t2 * x2 + t3 * x3) + (
                     t4 * x4 + t5 * x5 + t6 * x6 + t7 * x7
                 )
-    for j in range(n_out - n_out % 4, n_out):
-        _output_gradient(src, rows, D, j, G[j])
-
-
-@_jit
-def _output_gradient(src, rows, D, j, g):
-    """g += Σ_i D[i, j] · src[rows[i]]: one output's weight gradient, 8 rows per pass."""
-    for i in range(0, rows.shape[0], 8):
-        r = min(8, rows.shape[0] - i)
-        p0, p1, p2, p3, p4, p5, p6, p7 = _deltas8(D, i, j, r)
-        a0, a1, a2, a3 = (
-            _row(src, rows, i, 0, r),
-            _row(src, rows, i, 1, r),
-            _row(src, rows, i, 2, r),
-            _row(src, rows, i, 3, r),
-        )
-        a4, a5, a6, a7 = (
-            _row(src, rows, i, 4, r),
-            _row(src, rows, i, 5, r),
-            _row(src, rows, i, 6, r),
-            _row(src, rows, i, 7, r),
-        )
-        for k in range(g.shape[0]):
-            g[k] += (p0 * a0[k] + p1 * a1[k] + p2 * a2[k] + p3 * a3[k]) + (
-                p4 * a4[k] + p5 * a5[k] + p6 * a6[k] + p7 * a7[k]
-            )
+        for j in range(n_out - n_out % 4, n_out):
+            p0, p1, p2, p3, p4, p5, p6, p7 = _deltas8(D, i, j, r)
+            g0 = G[j]
+            for k in range(n_in):
+                g0[k] += (p0 * a0[k] + p1 * a1[k] + p2 * a2[k] + p3 * a3[k]) + (
+                    p4 * a4[k] + p5 * a5[k] + p6 * a6[k] + p7 * a7[k]
+                )
 
 
 @_jit
 def _row(src, rows, i, m, r):
     """Row m of the pass of r rows from i: a short pass repeats its last row. (One row a
-    call: a function returning all eight made the passes a quarter slower.)"""
+    call: a function returning all eight made the passes up to a fifth slower.)"""
     return src[rows[i + min(m, r - 1)]]
 
 
