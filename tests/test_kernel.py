@@ -57,10 +57,10 @@ def _problem(sizes, activation, cost, dtype, samples=50):
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 @pytest.mark.parametrize("cost", ["quadratic", "cross_entropy"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("sizes", [(20, 7, 5, 4), (33, 16, 10), (9, 3)])
+@pytest.mark.parametrize("sizes", [(20, 7, 5, 4), (33, 16, 10), (9, 3), (12, 1, 13, 2)])
 @pytest.mark.parametrize("block", [64, 3])
 def test_kernel_gradient_and_cost_equal_backprop(engine, activation, cost, dtype, sizes, block):
-    """Odd and even layer widths (1-3 outputs past the compiled loops' groups of 4); full
+    """Layer widths from 1 to 33 (0-3 outputs past the compiled loops' groups of 4); full
     and short batches (1-7 rows past their passes of 4 and 8 rows); batches of several
     sizes through one kernel (NumPy: buffer views of each size; Numba: in blocks of 3 rows
     whose shares of the gradient add up, split: in two parts from 4 rows on, one part
