@@ -68,8 +68,8 @@ def _dense(src, rows, W, b, Z):
     zero = Z.dtype.type(0)
     for i in range(0, n, 4):
         r = min(4, n - i)
-        a0, a1 = src[rows[i]], src[rows[i + min(1, r - 1)]]
-        a2, a3 = src[rows[i + min(2, r - 1)]], src[rows[i + r - 1]]
+        a0, a1 = _row(src, rows, i, 0, r), _row(src, rows, i, 1, r)
+        a2, a3 = _row(src, rows, i, 2, r), _row(src, rows, i, 3, r)
         for j in range(0, n_out, 4):
             last = n_out - 1
             w0, w1, w2, w3 = W[j], W[min(j + 1, last)], W[min(j + 2, last)], W[min(j + 3, last)]
