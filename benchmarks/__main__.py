@@ -243,7 +243,7 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {platform.system()}, "
         f"Python {platform.python_version()}, NumPy {np.__version__}",
         "training": training.measure(batches, repeats, torch=use_torch),
-        "end_to_end_s": end_to_end(batches, max(3, repeats // 2), use_torch),
+        "end_to_end_s": end_to_end(batches, repeats, use_torch),
     }
     if not args.training_only:
         results["stream"] = stream.measure(repeats=max(3, repeats // 2))
