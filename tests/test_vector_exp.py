@@ -9,6 +9,8 @@ import pytest
 
 numba = pytest.importorskip("numba", reason='Numba missing: pip install "gdviz[fast]"')
 
+import llvmlite.binding as llvm_binding  # noqa: E402
+
 from app.mnist.fast import vector_exp  # noqa: E402
 
 #: σ in float32 to within this many units in the last place (the scalar exp's σ: 2.4)
@@ -47,6 +49,26 @@ def _check_against_numpy(run):
 
 def test_sigmoid16_matches_numpy_with_this_machines_exp():
     _check_against_numpy(_sigmoid_in_sixteens())
+
+
+def _vector_units():
+    """libmvec's exps that this machine can run (AVX-512 runs the AVX2 ones too)."""
+    if vector_exp._NAMES is None:  # no libmvec here: the LLVM test below covers this machine
+        return []
+    features = llvm_binding.get_host_cpu_features()
+    return [unit for unit in vector_exp._LIBMVEC if features.get(unit)]
+
+
+@pytest.mark.parametrize("unit", _vector_units())
+def test_sigmoid16_matches_numpy_with_each_vector_exp_this_cpu_runs(unit, monkeypatch):
+    """Each of libmvec's widths this CPU has, whichever the module picked: a CPU with
+    AVX2 but not AVX-512 runs the 8-wide exp twice a call."""
+    monkeypatch.setattr(vector_exp, "_NAMES", vector_exp._LIBMVEC[unit])
+    run = _sigmoid_in_sixteens()
+    _check_against_numpy(run)
+    names = vector_exp._LIBMVEC[unit]
+    assembly = "".join(run.inspect_asm().values())  # float32 and float64
+    assert names["float"][1] in assembly and names["double"][1] in assembly
 
 
 def test_sigmoid16_matches_numpy_with_llvms_scalar_exp(monkeypatch):
