@@ -288,6 +288,24 @@ def test_the_stroke_ratio_is_the_width_of_a_bar_over_its_length_and_ignores_size
     assert stroke_ratio(np.kron(digit, np.ones((3, 3)))) == pytest.approx(stroke_ratio(digit))
 
 
+@pytest.mark.parametrize("digit", [0, 3, 4, 8])
+def test_a_fine_pen_is_grown_until_its_strokes_reach_mnists_median(digit):
+    """Not short of it: one dilation by the width the ratio asks for left fine-pen
+    drawings at ~0.082; the growth goes on a pixel at a time until the median, so it
+    overshoots by at most one pixel's worth (2 / side)."""
+    from app.mnist.digits import INK, _restroke, _square_filter
+
+    glyph = draw(digit, (200, 200), 20.0, 50.0, 160.0)
+    fine = _square_filter(glyph, 6, np.minimum)
+    rows, cols = np.flatnonzero(fine.any(1)), np.flatnonzero(fine.any(0))
+    assert stroke_ratio(fine[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]) < STROKE_USUAL[0]
+    grown = _restroke(fine)
+    rows, cols = np.flatnonzero((grown > INK).any(1)), np.flatnonzero((grown > INK).any(0))
+    crop = grown[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    side = max(crop.shape)
+    assert STROKE_MEDIAN <= stroke_ratio(crop) < STROKE_MEDIAN + 2.5 / side
+
+
 @pytest.mark.parametrize("pen", [-4, 5])
 def test_a_fat_or_fine_pen_is_re_inked_to_mnists_stroke(pen, monkeypatch):
     """The same glyph drawn with a far thicker (grown by 2·pen pixels every way) or thinner
