@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app.mnist import placement
 from app.mnist.augment import augment_digits
 from app.mnist.engine import (
     Kernel,
@@ -243,19 +244,24 @@ class Trainer:
 
     @contextlib.contextmanager
     def threads(self) -> Iterator[None]:
-        """Enter around training (in the training thread): the BLAS threads this engine wants.
+        """Enter around training (in the training thread): the BLAS threads this engine wants,
+        and, where a step runs BLAS on two of them and no other training is in the process,
+        those two on two cores (app.mnist.placement says why).
 
         BLAS's thread count is one setting for the whole process, so this sets it for
         every thread until the block ends.
         """
-        with _blas_limit(self.blas_threads):
+        two_blas_threads = self.engine == "numpy" and self.blas_threads >= 2
+        with _blas_limit(self.blas_threads), placement.placed(two_blas_threads):
             yield
 
     def rest(self) -> None:
         """(In the training thread) about to idle, as when paused: let go of the threads a
         step is split over, which would otherwise hold up other trainings' steps
-        (app.mnist.engine.release_step_threads). The next step makes them anew."""
+        (app.mnist.engine.release_step_threads), and of the cores its threads keep to
+        (app.mnist.placement). The next step makes the threads anew."""
         release_step_threads(self.engine)
+        placement.let_go()
 
     def _train_step(self) -> dict | None:
         """One mini-batch update; None (and ``diverged``) if the cost is no longer finite."""
