@@ -93,12 +93,12 @@ def test_a_second_training_gives_the_first_every_core_back_at_once():
             assert os.sched_getaffinity(seen["id"]) == every
             assert worker_cpus() == every
             assert os.sched_getaffinity(0) == every
-            assert placement.trainings_present() == 2
+            assert placement._present == 2
     finally:
         leave.set()
         thread.join(10)
     assert seen["after the second came"] == every
-    assert placement.trainings_present() == 0
+    assert placement._present == 0
 
 
 def test_a_pause_gives_every_core_back():

@@ -28,18 +28,13 @@ import os
 import threading
 from collections.abc import Iterator
 
-__all__ = ["let_go", "placed", "trainings_present"]
+__all__ = ["let_go", "placed"]
 
 _lock = threading.Lock()
 _present = 0  # trainings inside placed() now
 _holder: int | None = None  # native id of the training thread that is placed, if one is
 _restore: set[int] = set()  # the CPUs that thread and the worker may use again after
 _found: tuple | None | bool = False  # (OpenBLAS's controller, its setaffinity); None: none
-
-
-def trainings_present() -> int:
-    """Trainings inside ``placed()`` in this process now (stepping or paused)."""
-    return _present
 
 
 @contextlib.contextmanager

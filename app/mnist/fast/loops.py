@@ -208,25 +208,6 @@ def _deltas8(D, i, j, r):
 
 
 @_jit
-def _dense_narrow(src, rows, WT, b, Z):
-    """Z = src[rows] @ WT + b for a layer with few inputs, row by row: each row of Z is
-    one vector, and each input adds a row of WT (inputs, outputs) times a number to it.
-
-    Why not ``_dense``: its sums run along the inputs, and over 16 of them each pass
-    spends more time adding up its sixteen vectors than multiplying.
-    """
-    n, (n_in, n_out) = rows.shape[0], WT.shape
-    for i in range(n):
-        a, z = src[rows[i]], Z[i]
-        for j in range(n_out):
-            z[j] = b[j]
-        for k in range(n_in):
-            v, w = a[k], WT[k]
-            for j in range(n_out):
-                z[j] += v * w[j]
-
-
-@_jit
 def _weight_gradient_narrow(src, rows, D, G, gb):
     """G += D.T @ src[rows], gb += D summed over rows, for a layer with few inputs: four
     rows a pass, each output's gradient row (one vector) gaining the four input rows

@@ -29,7 +29,7 @@ from numba import types
 from numba.core import cgutils, config
 from numba.extending import intrinsic
 
-__all__ = ["LANES", "VECTOR_EXP", "sigmoid16"]
+__all__ = ["LANES", "sigmoid16"]
 
 #: the numbers one call of ``sigmoid16`` works on
 LANES = 16
@@ -60,9 +60,8 @@ def _vector_exp_names() -> dict[str, tuple[int, str]] | None:
     return None
 
 
+#: libmvec's exps that ``sigmoid16`` calls; None: LLVM's, one number at a time
 _NAMES = _vector_exp_names()
-#: True when ``sigmoid16`` calls libmvec's vector exp (False: LLVM's, one number at a time)
-VECTOR_EXP = _NAMES is not None
 
 
 def _splat(builder: ir.IRBuilder, value: ir.Value, vector: ir.VectorType) -> ir.Value:
