@@ -20,7 +20,6 @@ the old speed, the same results.
 
 from __future__ import annotations
 
-import ctypes.util
 import sys
 
 import llvmlite.binding as llvm
@@ -33,6 +32,8 @@ __all__ = ["LANES", "sigmoid16"]
 
 #: the numbers one call of ``sigmoid16`` works on
 LANES = 16
+#: glibc's vector maths library (x86-64 since glibc 2.22)
+LIBMVEC = "libmvec.so.1"
 
 #: (vector register width in floats, libmvec's name of exp on that many) per dtype, best first
 _LIBMVEC = {
@@ -46,15 +47,12 @@ def _vector_exp_names() -> dict[str, tuple[int, str]] | None:
     None where there is none to use (then LLVM's scalar exp is called instead)."""
     if not sys.platform.startswith("linux") or config.CPU_NAME or config.CPU_FEATURES:
         return None  # Numba compiles for another CPU than this one: its registers may differ
-    path = ctypes.util.find_library("mvec")
-    if path is None:
-        return None
     features = llvm.get_host_cpu_features()
     for feature, names in _LIBMVEC.items():
         if features.get(feature):
             try:
-                llvm.load_library_permanently(path)
-            except RuntimeError:
+                llvm.load_library_permanently(LIBMVEC)  # glibc's, found as libc is
+            except RuntimeError:  # musl, or a glibc without it
                 return None
             return names
     return None
