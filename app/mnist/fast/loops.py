@@ -72,8 +72,7 @@ def _dense(src, rows, W, b, Z):
     zero = Z.dtype.type(0)
     for i in range(0, n, 4):
         r = min(4, n - i)
-        a0, a1 = _row(src, rows, i, 0, r), _row(src, rows, i, 1, r)
-        a2, a3 = _row(src, rows, i, 2, r), _row(src, rows, i, 3, r)
+        a0, a1, a2, a3 = _rows4(src, rows, i, r)
         for j in range(0, n_out, 4):
             last = n_out - 1
             w0, w1, w2, w3 = W[j], W[min(j + 1, last)], W[min(j + 2, last)], W[min(j + 3, last)]
@@ -192,6 +191,17 @@ def _row(src, rows, i, m, r):
 
 
 @_jit
+def _rows4(src, rows, i, r):
+    """The pass of r (≤ 4) rows from i, four of them: a short pass repeats its last row."""
+    return (
+        _row(src, rows, i, 0, r),
+        _row(src, rows, i, 1, r),
+        _row(src, rows, i, 2, r),
+        _row(src, rows, i, 3, r),
+    )
+
+
+@_jit
 def _deltas8(D, i, j, r):
     """Output j's deltas for the pass of r rows from i, the repeated rows' weighted 0."""
     zero = D.dtype.type(0)
@@ -216,8 +226,7 @@ def _weight_gradient_narrow(src, rows, D, G, gb):
     zero = G.dtype.type(0)
     for i in range(0, n, 4):
         r = min(4, n - i)
-        a0, a1 = _row(src, rows, i, 0, r), _row(src, rows, i, 1, r)
-        a2, a3 = _row(src, rows, i, 2, r), _row(src, rows, i, 3, r)
+        a0, a1, a2, a3 = _rows4(src, rows, i, r)
         for j in range(n_out):
             p0 = D[i, j]
             p1 = D[i + 1, j] if r > 1 else zero
