@@ -11,8 +11,8 @@ wide (a faint tail may be a fifth of the main stroke's width):
   thinning (1984, "A fast parallel algorithm for thinning digital patterns"), stopped
   after the given number of rounds instead of at the one-pixel skeleton. While a stroke
   has width to give, a round takes what a 3×3 erosion takes (tests/test_pens.py), so
-  ``thinned(c, 5)`` is ``eroded(c, 5)`` with the broken parts kept. (A lone 2×2 speck
-  vanishes, a known flaw of the method; a drawing on the canvas has none.)
+  ``thinned(c, 5)`` is ``eroded(c, 5)`` with the broken parts kept. (A 2×2 block standing
+  alone vanishes, a known flaw of the method: in a drawing, a speck rather than a stroke.)
 """
 
 from __future__ import annotations

@@ -161,8 +161,9 @@ def _restroke(image: np.ndarray) -> np.ndarray:
     (a grey erosion) or thin (a grey dilation) for its size; otherwise unchanged.
 
     A fat marker on a 196-pixel digit took MNIST-trained networks from ~92 % (the usual
-    stroke) to ~85 %, a fine pen to ~75 %; re-inked, they read ~91 % and ~89.5 % (python -m
-    benchmarks.drawn_digits). Returns the re-inked digit cropped, with a blank frame.
+    stroke) to ~85 %, a fine pen or a hairline to 78–82 %; re-inked, they read 91.4–91.7 %,
+    as well as MNIST's own digits (python -m benchmarks.drawn_digits). Returns the re-inked
+    digit cropped, with a blank frame.
     """
     rows, cols = _ink_box(image)
     digit = image[rows[0] : rows[1], cols[0] : cols[1]]
@@ -188,8 +189,8 @@ def _grow_to_median(digit: np.ndarray, radius: int) -> np.ndarray:
 
     Why not ``radius`` alone: a grey dilation by r widens a stroke by less than 2r as a
     share of the digit (its ends and grey edges grow too), so the width the ratio asked for
-    left fine-pen drawings at 0.082 (median over 300 test digits), 15 % short, and with
-    ~30 % less ink than MNIST's digits; grown on, a fine pen read 89.5 % where it read
+    left eroded-pen drawings at 0.082 (median over 300 test digits), 15 % short, and with
+    ~30 % less ink than MNIST's digits; grown on, they read 89.5 % where they read
     88.1 % (python -m benchmarks.drawn_digits, plain). Square dilations add up (by r, then
     by 1, is by r + 1), so each further pixel is one 3×3 pass.
     """
