@@ -1,5 +1,5 @@
-// The drawing pad (white ink on black like MNIST, a thick round anti-aliased brush, mouse,
-// pen and touch through pointer events) and small images painted pixel by pixel: the
+// The drawing pad (white ink on black like MNIST, a round anti-aliased brush of a width the
+// page picks, mouse, pen and touch through pointer events) and small images painted pixel by pixel: the
 // input the network sees and its first layer's weights.
 export class DrawingPad {
   constructor(canvas, onStrokeEnd) {
@@ -7,6 +7,7 @@ export class DrawingPad {
     this.ctx = canvas.getContext("2d", { willReadFrequently: true });
     this.onStrokeEnd = onStrokeEnd;
     this.inked = false;
+    this.penWidth = canvas.width / 13; // MNIST's usual stroke for a digit filling the pad
     this.clear();
     canvas.addEventListener("pointerdown", (e) => this.down(e));
     canvas.addEventListener("pointermove", (e) => this.move(e));
@@ -54,7 +55,7 @@ export class DrawingPad {
   stroke([x0, y0], [x1, y1]) {
     const ctx = this.ctx;
     ctx.strokeStyle = "#fff";
-    ctx.lineWidth = this.canvas.width / 13;
+    ctx.lineWidth = this.penWidth;
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
     ctx.beginPath();

@@ -298,6 +298,10 @@ function wire() {
   $("landscape-method").addEventListener("change", () => {
     if (state.live) requestLandscape(true);
   });
+  // The value is the pad's width over the pen's; a reload may keep the last choice.
+  const usePen = () => { pad.penWidth = $("draw").width / Number($("pen").value); };
+  usePen();
+  $("pen").addEventListener("change", usePen);
   $("clear").addEventListener("click", () => {
     pad.clear();
     latest.answer = null;

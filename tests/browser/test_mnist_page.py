@@ -1,5 +1,7 @@
 """The digit lab in Chromium: train, watch the cost fall, pause, draw a digit, classify, save."""
 
+import math
+
 import pytest
 from playwright.sync_api import expect
 
@@ -133,3 +135,49 @@ def test_engine_is_shown_beside_the_data(live_server, page, mnist):
     expect(page.locator("#engine-name")).to_have_text(engine)
     assert page.locator(".runinfo .source").inner_text().endswith(f"· engine: {engine}")
     page.wait_for_function(f"{STATUS}.includes('finished')")
+
+
+def draw_a_zero(page):
+    """A ring two-thirds of the pad high, as a person draws a 0."""
+    box = page.locator("#draw").bounding_box()
+    cx, cy, w = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"]
+    page.mouse.move(cx, cy - 0.33 * w)
+    page.mouse.down()
+    for k in range(1, 41):
+        angle = 2 * math.pi * k / 40
+        page.mouse.move(cx + 0.22 * w * math.sin(angle), cy - 0.33 * w * math.cos(angle))
+    page.mouse.up()
+
+
+INK_ON_THE_PAD = """(() => {
+  const c = document.getElementById('draw');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0;
+  for (let k = 0; k < d.length; k += 4) ink += d[k] / 255;
+  return ink;
+})()"""
+
+
+def test_a_fine_pen_and_a_marker_are_read_as_the_usual_pen(live_server, page, mnist,
+                                                          screenshot_dir):  # fmt: skip
+    """The pen menu changes the ink on the pad six-fold; the input the network sees keeps
+    MNIST's stroke (re-inked by the server), and the answer does not change."""
+    page.goto(live_server + "/mnist")
+    page.wait_for_function("document.getElementById('data-source').textContent.includes('train')")
+    page.locator("#epochs").fill("3")
+    page.click("#train")
+    page.wait_for_function(f"{STATUS}.includes('finished')", timeout=60_000)
+    pad_ink, seen_ink, answers = {}, {}, {}
+    for pen in ("pen", "fine", "marker"):
+        page.locator("#pen").select_option(label=pen)
+        page.click("#clear")
+        draw_a_zero(page)
+        page.wait_for_function(f"{STATE}.prediction !== null")
+        pad_ink[pen] = page.evaluate(INK_ON_THE_PAD)
+        seen_ink[pen] = page.evaluate(f"{STATE}.prediction.input.reduce((a, b) => a + b, 0)")
+        answers[pen] = page.locator("#prediction").inner_text()
+        page.screenshot(path=str(screenshot_dir / f"mnist_pen_{pen}.png"))
+    assert pad_ink["marker"] > 4 * pad_ink["fine"]
+    for pen in ("fine", "marker"):
+        assert seen_ink[pen] == pytest.approx(seen_ink["pen"], rel=0.3), seen_ink
+    assert answers == {"pen": "0", "fine": "0", "marker": "0"}
