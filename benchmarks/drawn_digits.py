@@ -126,7 +126,7 @@ def upper_bounds(
 if __name__ == "__main__":
     import sys
 
-    if "--upper-bound" in sys.argv:  # ~4 min: every training digit drawn in five styles
+    if "--upper-bound" in sys.argv:  # ~2 min: every training digit drawn in five styles
         print(json.dumps(upper_bounds(), indent=2))
     else:
         print(json.dumps(measure(), indent=2))
