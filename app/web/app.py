@@ -34,8 +34,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     `set` back by that much (the slowest twentieth of round trips, before this).
     Frozen, they are never walked again; what the sessions create still is.
 
-    The Numba engine's kernel compiles once per install (seconds; loaded from
-    Numba's cache after that, ~0.6 s): doing it now, beside start-up, spares the
+    The Numba engine's kernel compiles once per install (~25 s here; loaded from
+    Numba's cache after that, 0.2–0.6 s): doing it now, beside start-up, spares the
     first training the wait, and the ~100,000 objects the loading makes are frozen
     too. The NumPy engine needs nothing.
     """
