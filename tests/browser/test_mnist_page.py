@@ -74,6 +74,8 @@ def test_digit_lab_end_to_end(live_server, page, screenshot_dir, mnist):
     page.wait_for_function(f"{STATUS}.includes('finished')")
     names = page.evaluate("document.getElementById('cost').data.map(t => t.name)")
     assert "run 1 (real labels)" in names and "run 2 (shuffled labels)" in names
+    # the panels on screen catch up (each is drawn at most every 250-1,000 ms) before the picture
+    page.wait_for_function("window.gdviz.frames.panels.every(p => !p.visible || !p.dirty())")
     page.screenshot(path=str(screenshot_dir / "mnist.png"))
 
     page.click("#save")
