@@ -33,6 +33,15 @@ export class LandscapeView {
     this.pending = m;
   }
 
+  /** A new training: the last one's plane and path go, rather than stand under its note. */
+  reset(note) {
+    this.pending = null;
+    this.shown = null;
+    this.explainedEl.textContent = "";
+    Plotly.purge(this.plotEl);
+    this.note(note);
+  }
+
   dirty() {
     return this.pending !== null;
   }

@@ -121,7 +121,7 @@ const session = new TrainSession({
       showDataSource(state);
       scape.evals = 0;
       gradientSizes.reset();
-      landscape.note("drawn after the training's second evaluation");
+      landscape.reset("drawn after the training's second evaluation");
     }
     if (m.state === "finished" || m.state === "stopped") requestLandscape(true);
     if (m.state === "paused") showProgress(state); // where the server paused, once

@@ -148,6 +148,14 @@ def test_experiments_run_with_one_click_each_on_one_plot(live_server, page, mnis
     assert len(step_test_costs) >= 2 and len(set(step_test_costs)) == 1
     assert tests[2][-1] < tests[2][0] / 2  # the videos' net learned
     assert tests[8][-1] > tests[2][-1]  # two full-batch steps learn far less than 800 small ones
+    # two steps make no principal directions: the panel says so, and shows nothing of run 2's
+    page.wait_for_function(
+        "document.getElementById('landscape-note').textContent.includes('too few points')"
+    )
+    assert page.evaluate(f"{VIEWS}.landscape.shown") is None
+    assert page.locator("#landscape-explained").inner_text() == ""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_function("window.gdviz.frames.panels.every(p => !p.visible || !p.dirty())")
     page.screenshot(path=str(screenshot_dir / "mnist-experiments.png"))
 
 
