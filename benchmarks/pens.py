@@ -53,13 +53,18 @@ def _square(canvas: np.ndarray, radius: int, reduce, fill: float) -> np.ndarray:
     return reduce(np.lib.stride_tricks.sliding_window_view(rows, side, axis=1), axis=-1)
 
 
+def _neighbours(image: np.ndarray) -> list[np.ndarray]:
+    """The image shifted so that each pixel sees neighbour P2, P3, … P9; beyond: blank."""
+    padded = np.pad(image, 1)
+    height, width = image.shape
+    return [padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy, dx in NEIGHBOURS]
+
+
 def _neighbour_codes(ink: np.ndarray) -> np.ndarray:
-    """Each pixel's 8 neighbours as one byte, bit k for neighbour P(k + 2); beyond: blank."""
-    padded = np.pad(ink, 1)
-    height, width = ink.shape
+    """Each pixel's 8 neighbours as one byte, bit k for neighbour P(k + 2)."""
     codes = np.zeros(ink.shape, np.uint8)
-    for bit, (dy, dx) in enumerate(NEIGHBOURS):
-        codes |= padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width].astype(np.uint8) << bit
+    for bit, neighbour in enumerate(_neighbours(ink)):
+        codes |= neighbour.astype(np.uint8) << bit
     return codes
 
 
@@ -87,9 +92,7 @@ _DELETABLE = _deletion_tables()
 def _soft_edged(ink: np.ndarray) -> np.ndarray:
     """Full ink where ``ink``; half for a blank pixel beside it (4-neighbour), a quarter
     for one touching it only at a corner: the grey rim an anti-aliased pen leaves."""
-    padded = np.pad(ink, 1).astype(np.float64)
-    height, width = ink.shape
-    shifted = [padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy, dx in NEIGHBOURS]
-    side = np.maximum.reduce(shifted[0::2])
+    shifted = _neighbours(ink.astype(np.float64))
+    side = np.maximum.reduce(shifted[0::2])  # north, east, south, west
     corner = np.maximum.reduce(shifted[1::2])
     return np.maximum(ink, np.maximum(0.5 * side, 0.25 * corner))
