@@ -40,8 +40,11 @@ def thinned(canvas: np.ndarray, rounds: int) -> np.ndarray:
     ``rounds`` pixels a side, drawn with a one-pixel soft edge as a canvas pen's is."""
     ink = canvas > 0.5
     for _ in range(rounds):
+        before = np.count_nonzero(ink)
         for deletable in _DELETABLE:
             ink &= ~deletable[_neighbour_codes(ink)]
+        if np.count_nonzero(ink) == before:
+            break  # the skeleton: no further round takes anything
     return _soft_edged(ink)
 
 
