@@ -102,3 +102,23 @@ def test_fattened_and_eroded_are_each_others_mirror():
         window = drawing[max(y - radius, 0) : y + radius + 1, max(x - radius, 0) : x + radius + 1]
         assert fat[y, x] == window.max()
         assert thin[y, x] == window.min()
+
+
+def test_every_drawn_style_makes_a_canvas_the_page_would_send(mnist):
+    """The benchmark's styles (benchmarks/drawn_digits.py) on a few real test digits: a
+    280×280 drawing in [0, 1] that the page's preprocessing takes, the finer pens thinner
+    than any MNIST digit's usual stroke (so re-inked), the thinned ones in one piece."""
+    from app.mnist.digits import STROKE_USUAL, _ink_box, preprocess, stroke_ratio
+    from benchmarks.drawn_digits import CANVAS, STYLES
+
+    for digit in mnist.x_test[:5]:
+        for name, draw in STYLES.items():
+            canvas = draw(digit)
+            assert canvas.shape == (CANVAS, CANVAS), name
+            assert 0.0 <= canvas.min() and canvas.max() <= 1.0, name
+            assert preprocess(canvas).shape == (784,), name
+            (top, bottom), (left, right) = _ink_box(canvas)
+            ratio = stroke_ratio(canvas[top:bottom, left:right])
+            if name in ("drawn_hairline", "drawn_to_the_bone"):
+                assert ratio < STROKE_USUAL[0], (name, ratio)
+        assert pieces(STYLES["drawn_to_the_bone"](digit)) == pieces(STYLES["drawn_centred"](digit))
