@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from app.settings import SettingsError
 from app.web.app import create_app
 from app.web.live_training import MAX_EVALS_PENDING
 from app.web.train_schemas import train_messages
-from app.web.train_ws import TrainConnection, TrainingSlots
+from app.web.train_ws import COMPILING, TrainConnection, TrainingSlots
 from app.web.ws_common import BadMessage
 from tests.test_descent_ws import FakeClient, finish, serving, until
 
@@ -404,3 +405,24 @@ def test_a_corrupt_saved_network_is_explained_and_a_new_save_replaces_it(client,
         ws.send_json({"type": "save"})
         receive(ws, lambda m: m["type"] == "saved")
     assert client.post("/api/mnist/classify", json=drawing(mnist)).status_code == 200
+
+
+def test_a_training_waiting_for_the_first_compile_says_so(mnist, monkeypatch):
+    """Right after a fresh install the server's start compiles the Numba kernels for ~25 s,
+    and a training started meanwhile waits for it: its status says why, not "loading"."""
+    monkeypatch.setenv("GDVIZ_ENGINE", "numpy")
+    compiling = threading.Event()
+    warm_up = threading.Thread(target=compiling.wait, daemon=True)
+    with TestClient(create_app()) as client, client.websocket_connect("/ws/train") as ws:
+        warm_up.start()
+        client.app.state.warm_up = warm_up  # as app.web.app's start leaves it, still compiling
+        ws.send_json({**SMALL, "epochs": 1})
+        messages = receive(ws, status("running"))
+        compiling.set()
+        warm_up.join()
+        ws.send_json({**SMALL, "epochs": 1})  # compiled: straight from the data to the start
+        again = receive(ws, status("running"))
+        receive(ws, status("finished"))
+    said = [m.get("message") for m in messages if m["type"] == "status"]
+    assert COMPILING in said and said.index(COMPILING) == len(said) - 2  # then "running"
+    assert COMPILING not in [m.get("message") for m in again if m["type"] == "status"]

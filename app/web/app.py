@@ -40,7 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     too. The NumPy engine needs nothing.
     """
     gc.freeze()
-    warm_up(app.state.engine, then=gc.freeze)
+    app.state.warm_up = warm_up(app.state.engine, then=gc.freeze)  # a thread, or None
     yield
 
 

@@ -42,6 +42,8 @@ from app.web.ws_common import MAX_MESSAGE_BYTES, BadMessage, error, parse_messag
 
 router = APIRouter()
 log = logging.getLogger("gdviz.train")
+#: said while a training waits for the server's first compile of the Numba kernels
+COMPILING = "compiling the fast training kernel (once after installing: up to half a minute)…"
 
 
 class TrainingSlots:
@@ -285,6 +287,11 @@ class TrainConnection(Connection):
             await asyncio.wrap_future(live.evaluate())  # the last epoch's is usually it
         self._status("finished", step=trainer.step, test_accuracy=live.latest["test_accuracy"])
 
+    def _kernel_compiling(self) -> bool:
+        """Whether the server's start is still compiling the Numba kernels (app.web.app)."""
+        warming = app_state(self.websocket, "warm_up")
+        return warming is not None and warming.is_alive()
+
     async def _prepare(self, config: TrainConfig) -> LiveTraining | None:
         self._status("loading", message="loading the MNIST digits…")
         loop = asyncio.get_running_loop()
@@ -303,6 +310,8 @@ class TrainConnection(Connection):
         except (DataUnavailableError, SettingsError) as problem:  # a variable changed since
             self._status("stopped", message=str(problem))
             return None
+        if self._kernel_compiling():  # a training's first call waits for Numba's compile lock
+            self._status("loading", message=COMPILING)
         trainer = await asyncio.to_thread(Trainer, config, data, self.settings.engine)
         if self.live is not None:
             self.live.close()
