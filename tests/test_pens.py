@@ -108,7 +108,7 @@ def test_every_drawn_style_makes_a_canvas_the_page_would_send(mnist):
     """The benchmark's styles (benchmarks/drawn_digits.py) on a few real test digits: a
     280×280 drawing in [0, 1] that the page's preprocessing takes, the finer pens thinner
     than any MNIST digit's usual stroke (so re-inked), the thinned ones in one piece."""
-    from app.mnist.digits import STROKE_USUAL, _ink_box, preprocess, stroke_ratio
+    from app.mnist.digits import STROKE_USUAL, _cropped, preprocess, stroke_ratio
     from benchmarks.drawn_digits import CANVAS, STYLES
 
     for digit in mnist.x_test[:5]:
@@ -117,8 +117,7 @@ def test_every_drawn_style_makes_a_canvas_the_page_would_send(mnist):
             assert canvas.shape == (CANVAS, CANVAS), name
             assert 0.0 <= canvas.min() and canvas.max() <= 1.0, name
             assert preprocess(canvas).shape == (784,), name
-            (top, bottom), (left, right) = _ink_box(canvas)
-            ratio = stroke_ratio(canvas[top:bottom, left:right])
+            ratio = stroke_ratio(_cropped(canvas))
             if name in ("drawn_hairline", "drawn_to_the_bone"):
                 assert ratio < STROKE_USUAL[0], (name, ratio)
         assert pieces(STYLES["drawn_to_the_bone"](digit)) == pieces(STYLES["drawn_centred"](digit))

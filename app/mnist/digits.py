@@ -78,9 +78,7 @@ def preprocess(pixels: np.ndarray) -> np.ndarray:
 
     Raises EmptyCanvasError when there is (almost) nothing drawn.
     """
-    image = _restroke(_check_canvas(pixels))
-    rows, cols = _ink_box(image)
-    digit = image[rows[0] : rows[1], cols[0] : cols[1]]
+    digit = _cropped(_restroke(_check_canvas(pixels)))
     h, w = digit.shape
     scale = max(h, w) / BOX  # source pixels per output pixel
     mass = digit.sum()
@@ -112,6 +110,12 @@ def _ink_box(image: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
     return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
+
+
+def _cropped(image: np.ndarray) -> np.ndarray:
+    """The image cut to its ink's box; EmptyCanvasError if there is too little ink."""
+    rows, cols = _ink_box(image)
+    return image[rows[0] : rows[1], cols[0] : cols[1]]
 
 
 def _centre_of_mass(profile: np.ndarray, mass: float) -> float:
@@ -165,8 +169,7 @@ def _restroke(image: np.ndarray) -> np.ndarray:
     as well as MNIST's own digits (python -m benchmarks.drawn_digits). Returns the re-inked
     digit cropped, with a blank frame.
     """
-    rows, cols = _ink_box(image)
-    digit = image[rows[0] : rows[1], cols[0] : cols[1]]
+    digit = _cropped(image)
     side, ratio = max(digit.shape), stroke_ratio(digit)
     low, high = STROKE_USUAL
     if low <= ratio <= high or side < RESTROKE_FROM:
@@ -197,8 +200,7 @@ def _grow_to_median(digit: np.ndarray, radius: int) -> np.ndarray:
     frame = 2 * radius  # room for the growth to come
     grown = _square_filter(np.pad(digit, frame), radius, np.maximum)
     for _ in range(radius):
-        rows, cols = _ink_box(grown)
-        if stroke_ratio(grown[rows[0] : rows[1], cols[0] : cols[1]]) >= STROKE_MEDIAN:
+        if stroke_ratio(_cropped(grown)) >= STROKE_MEDIAN:
             break
         grown = _square_filter(grown, 1, np.maximum)
     return grown
