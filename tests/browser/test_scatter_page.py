@@ -25,7 +25,10 @@ def pit_of(x, y):
 
 def finished_run(page, link):
     page.goto(link)
-    wait(page, f"{STATE}.runs.length === 1 && {STATE}.runs[0].steps.length === 1")
+    # from "/" the link is only a new hash: wait for the page to have applied it, not for the
+    # run it showed before (a race that once played gd on Himmelblau here, for a minute)
+    linked = f"{STATE}.surface?.name === 'wells' && {STATE}.runs[0]?.start[0] === 2.8"
+    wait(page, f"{linked} && {STATE}.runs.length === 1 && {STATE}.runs[0].steps.length === 1")
     page.click("#play")
     wait(page, f"{STATE}.runs[0].state === 'max_steps'", timeout=60_000)
     return page.evaluate(f"{STATE}.runs[0].steps")
